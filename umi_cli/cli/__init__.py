@@ -1,0 +1,1 @@
+"""Typer commands: argument parsing and exit codes; one module per command group."""

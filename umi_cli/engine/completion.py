@@ -1,0 +1,164 @@
+"""One completion on a llama.cpp context: prefix reuse, sampling, stop strings, figures."""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import llama_cpp
+from llama_cpp import Llama
+
+from umi_cli.engine.grammar import GrammarError, check_grammar, json_schema_grammar
+from umi_cli.engine.slots import SlotTable
+from umi_cli.engine.stops import StopScanner
+from umi_cli.engine.types import (
+    Completion,
+    CompletionRequest,
+    CompletionStats,
+    StopReason,
+    TokenCallback,
+)
+from umi_cli.errors import UmiError
+
+
+def request_grammar(request: CompletionRequest) -> str | None:
+    """The GBNF constraint of a request (validated), or None."""
+    if request.grammar is not None and request.json_schema is not None:
+        raise UmiError("a completion takes a grammar or a JSON schema, not both")
+    if request.json_schema is not None:
+        return json_schema_grammar(request.json_schema)
+    if request.grammar is not None:
+        check_grammar(request.grammar)
+        return request.grammar
+    return None
+
+
+@contextmanager
+def sampler_chain(llm: Llama, request: CompletionRequest, grammar: str | None) -> Iterator:
+    """A llama.cpp sampler chain: grammar, then greedy (temperature 0) or top-p/temperature."""
+    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+    try:
+        if grammar is not None:
+            vocab = llama_cpp.llama_model_get_vocab(llm.model)
+            constraint = llama_cpp.llama_sampler_init_grammar(
+                vocab, grammar.encode("utf-8"), b"root"
+            )
+            if not constraint:
+                raise GrammarError("invalid grammar: llama.cpp rejected it (see --debug)")
+            llama_cpp.llama_sampler_chain_add(chain, constraint)
+        if request.temperature <= 0:
+            llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
+        else:
+            if request.top_p < 1.0:
+                top_p = llama_cpp.llama_sampler_init_top_p(request.top_p, 1)
+                llama_cpp.llama_sampler_chain_add(chain, top_p)
+            temp = llama_cpp.llama_sampler_init_temp(request.temperature)
+            llama_cpp.llama_sampler_chain_add(chain, temp)
+            seed = llama_cpp.LLAMA_DEFAULT_SEED if request.seed is None else request.seed
+            dist = llama_cpp.llama_sampler_init_dist(seed & 0xFFFFFFFF)
+            llama_cpp.llama_sampler_chain_add(chain, dist)
+        yield chain
+    finally:
+        llama_cpp.llama_sampler_free(chain)
+
+
+class TokenPieces:
+    """Raw bytes of each token (special tokens render as nothing), cached."""
+
+    def __init__(self, llm: Llama) -> None:
+        self.vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        self._cache: dict[int, bytes] = {}
+        self._buffer = ctypes.create_string_buffer(256)  # grows for longer pieces
+
+    def __call__(self, token: int) -> bytes:
+        piece = self._cache.get(token)
+        if piece is None:
+            size = len(self._buffer)
+            n = llama_cpp.llama_token_to_piece(self.vocab, token, self._buffer, size, 0, False)
+            if n < 0:  # longer than the buffer: -n is the size needed
+                self._buffer = ctypes.create_string_buffer(-n)
+                n = llama_cpp.llama_token_to_piece(self.vocab, token, self._buffer, -n, 0, False)
+            piece = self._buffer.raw[: max(n, 0)]
+            self._cache[token] = piece
+        return piece
+
+    def is_end(self, token: int) -> bool:
+        return bool(llama_cpp.llama_vocab_is_eog(self.vocab, token))
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def run_completion(
+    llm: Llama,
+    slots: SlotTable,
+    pieces: TokenPieces,
+    prompt_tokens: list[int],
+    request: CompletionRequest,
+    on_token: TokenCallback | None,
+) -> Completion:
+    """Evaluate the uncached part of the prompt in the request's slot, then generate."""
+    n_ctx = llm.n_ctx()
+    if not prompt_tokens:
+        raise UmiError("the prompt is empty")
+    if len(prompt_tokens) + request.max_tokens > n_ctx:
+        raise UmiError(
+            f"prompt of {len(prompt_tokens)} tokens plus max_tokens {request.max_tokens} "
+            f"exceeds the model context of {n_ctx} tokens; shorten the prompt or lower max_tokens"
+        )
+    grammar = request_grammar(request)
+    stats = CompletionStats(prompt_tokens=len(prompt_tokens))
+    slots.activate(request.slot)
+    reused = min(common_prefix(slots.tokens(), prompt_tokens), len(prompt_tokens) - 1)
+    stats.cached_tokens = reused
+
+    started = time.perf_counter()
+    llm.n_tokens = reused  # eval() drops KV cells past this point first
+    llm.eval(prompt_tokens[reused:])
+    stats.prompt_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    try:
+        text, reason = _generate(llm, pieces, request, grammar, stats, on_token)
+    finally:
+        stats.generation_seconds = time.perf_counter() - started
+    return Completion(text=text, stop_reason=reason, stats=stats)
+
+
+def _generate(
+    llm: Llama,
+    pieces: TokenPieces,
+    request: CompletionRequest,
+    grammar: str | None,
+    stats: CompletionStats,
+    on_token: TokenCallback | None,
+) -> tuple[str, StopReason]:
+    scanner = StopScanner(tuple(request.stop))
+    reason: StopReason = "length"
+    with sampler_chain(llm, request, grammar) as chain:
+        while stats.generated_tokens < request.max_tokens:
+            token = llama_cpp.llama_sampler_sample(chain, llm.ctx, -1)
+            stats.generated_tokens += 1
+            if pieces.is_end(token):
+                reason = "eos"
+                break
+            fresh = scanner.feed(pieces(token))
+            if fresh and on_token is not None:
+                on_token(fresh)
+            if scanner.stopped:
+                reason = "stop"
+                break
+            if stats.generated_tokens < request.max_tokens:
+                llm.eval([token])
+    tail = scanner.finish()
+    if tail and on_token is not None:
+        on_token(tail)
+    return scanner.result, reason

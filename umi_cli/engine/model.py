@@ -1,0 +1,121 @@
+"""A loaded GGUF model: tokenizer, chat template, metadata and completions with KV slots."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from llama_cpp import Llama
+
+from umi_cli.engine.chat import render_chat
+from umi_cli.engine.completion import TokenPieces, run_completion
+from umi_cli.engine.slots import SlotTable
+from umi_cli.engine.types import Completion, CompletionRequest, TokenCallback
+from umi_cli.errors import UmiError
+
+
+class LoadedModel:
+    """One llama.cpp model and context, shared by every role that uses the same file.
+
+    Completions are serialised (one context); each ``request.slot`` keeps its own evaluated
+    tokens, so a prompt that extends the slot's previous prompt and output only evaluates the new
+    suffix, even when other slots ran in between.
+    """
+
+    def __init__(self, path: Path, llm: Llama) -> None:
+        self.path = path
+        self.llm = llm
+        self.slots = SlotTable(llm)
+        self._pieces = TokenPieces(llm)
+        self._lock = threading.RLock()
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("general.name") or self.path.name)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """GGUF key/values (strings, as llama.cpp reports them)."""
+        return dict(self.llm.metadata)
+
+    @property
+    def n_ctx(self) -> int:
+        """Context size of the loaded context, in tokens."""
+        return self.llm.n_ctx()
+
+    @property
+    def eos_token_id(self) -> int:
+        return self.llm.token_eos()
+
+    def tokenize(self, text: str, *, special: bool = True, add_bos: bool = False) -> list[int]:
+        """Token ids of ``text``; with ``special`` written special tokens (``</s>``) are parsed."""
+        with self._lock:
+            return self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special)
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens ``text`` takes (special tokens parsed, no BOS)."""
+        return len(self.tokenize(text))
+
+    def detokenize(self, ids: list[int]) -> str:
+        """Text of token ids (special tokens omitted; invalid UTF-8 replaced)."""
+        data = b"".join(self._pieces(i) for i in ids)
+        return data.decode("utf-8", errors="replace")
+
+    def token_text(self, token_id: int) -> str:
+        """The vocabulary entry of a token, special tokens included (e.g. ``</s>``)."""
+        with self._lock:
+            return self.llm.detokenize([token_id], special=True).decode("utf-8", errors="replace")
+
+    def chat_prompt(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        add_generation_prompt: bool = True,
+        tools: list[dict[str, Any]] | None = None,
+    ) -> str:
+        """Render ``messages`` with the GGUF's own chat template."""
+        template = self.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise UmiError(
+                f"model {self.path.name} has no chat template (tokenizer.chat_template); "
+                "use a raw-completion prompt format for it"
+            )
+        return render_chat(
+            template,
+            messages,
+            bos_token=self._special_text("tokenizer.ggml.bos_token_id"),
+            eos_token=self._special_text("tokenizer.ggml.eos_token_id"),
+            add_generation_prompt=add_generation_prompt,
+            tools=tools,
+            model_name=self.path.name,
+        )
+
+    def _special_text(self, key: str) -> str:
+        value = self.metadata.get(key)
+        return self.token_text(int(value)) if value is not None else ""
+
+    def complete(
+        self, request: CompletionRequest, on_token: TokenCallback | None = None
+    ) -> Completion:
+        """Generate for ``request`` in its slot; ``on_token`` receives text as it is decoded."""
+        with self._lock:
+            prompt = self.tokenize(request.prompt, special=True, add_bos=False)
+            if request.add_bos and self._adds_bos() and prompt[:1] != [self.llm.token_bos()]:
+                prompt = [self.llm.token_bos(), *prompt]
+            return run_completion(self.llm, self.slots, self._pieces, prompt, request, on_token)
+
+    def _adds_bos(self) -> bool:
+        flag = self.metadata.get("tokenizer.ggml.add_bos_token")
+        if flag is not None:
+            return str(flag).lower() == "true"
+        return self.llm.token_bos() >= 0
+
+    def forget(self, slot: str | None = None) -> None:
+        """Drop the KV cache of ``slot`` (all slots when None); the next call starts afresh."""
+        with self._lock:
+            self.slots.forget(slot)
+
+    def close(self) -> None:
+        with self._lock:
+            self.llm.close()
