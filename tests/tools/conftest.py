@@ -1,0 +1,33 @@
+"""Fixtures of the tool tests: the loopback tool server and a spec pointing at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.tool_server import ToolServer, write_spec
+
+#: A secret that must never show up in anything umi prints, logs or returns.
+CANARY = "canary-7f3e9b2d-secret"
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+GOLDEN_DIR = SHARED_DATA / "alpha-umi" / "golden"
+
+
+@pytest.fixture
+def tool_server() -> Iterator[ToolServer]:
+    with ToolServer() as server:
+        yield server
+
+
+@pytest.fixture
+def loopback_spec(tool_server: ToolServer, tmp_path: Path) -> Path:
+    """The ``loopback`` tool spec for the running server (2 s timeout)."""
+    return write_spec(tmp_path / "specs", tool_server.base_url)
+
+
+@pytest.fixture
+def canary_env(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("LOOPBACK_API_KEY", CANARY)
+    return CANARY
