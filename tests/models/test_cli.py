@@ -140,3 +140,31 @@ def test_try_raw_format_sends_the_prompt_as_is(run_umi, tiny_model):
     data = json.loads(result.stdout)
     # BOS + the five bytes of "hello": no chat template around it
     assert data["prompt_tokens"] == 6 and data["generated_tokens"] <= 3
+
+
+def test_profiles_lists_roles_and_readiness(run_umi, user_catalog, tiny_gguf):
+    entry = {
+        "sources": [{"path": str(tiny_gguf)}],
+        "sha256": None,
+        "size": None,
+        "format": "chat",
+        "context_length": 512,
+    }
+    user_catalog(
+        {
+            "models": {TINY: entry},
+            "profiles": {
+                "tiny-trio": {"roles": {r: TINY for r in ("planner", "caller", "summarizer")}}
+            },
+        }
+    )
+    result = run_umi("models", "profiles", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {row["id"]: row for row in json.loads(result.stdout)}
+    assert rows["tiny-trio"]["ready"] is True
+    assert rows["tiny-trio"]["roles"] == {r: TINY for r in ("planner", "caller", "summarizer")}
+    assert rows["alpha-umi-13b"]["ready"] is False
+    assert rows["pocket"]["default"] is True
+    table = run_umi("models", "profiles")
+    assert "tiny-trio" in table.stdout and f"all roles: {TINY}" in table.stdout
+    assert "umi models pull alpha-umi-13b" in table.stdout

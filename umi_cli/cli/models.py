@@ -15,7 +15,7 @@ from umi_cli.errors import UmiError, UsageError
 from umi_cli.models.catalog import Catalog, load_catalog
 from umi_cli.models.entry import GenerationDefaults, ModelEntry, PathSource
 from umi_cli.models.progress import TransferProgress
-from umi_cli.models.store import ModelStore
+from umi_cli.models.store import ModelStore, Presence
 
 app = typer.Typer(
     help="See, fetch, inspect and try the models of the catalog (models.yaml).",
@@ -83,6 +83,55 @@ def list_models(
     _stdout().print(table)
     default = catalog.default_profile
     _stdout().print(f"default profile: {default}; fetch with `umi models pull {default}`")
+
+
+@app.command("profiles")
+def list_profiles(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array for scripts.")] = False,
+) -> None:
+    """Every profile: which model plays each role, and whether all of them are here."""
+    catalog = load_catalog()
+    store = ModelStore()
+    rows = []
+    for profile in catalog.profiles.values():
+        ready = all(
+            role_model in catalog.models
+            and _usable_offline(store.presence(catalog.models[role_model]))
+            for role_model in profile.roles.values()
+        )
+        rows.append(
+            {
+                "id": profile.id,
+                "default": profile.id == catalog.default_profile,
+                "roles": dict(profile.roles),
+                "ready": ready,
+                "description": profile.description,
+            }
+        )
+    if as_json:
+        print(json.dumps(rows, indent=1))
+        return
+    table = Table(title="profiles", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("roles", overflow="fold")
+    table.add_column("ready", no_wrap=True)
+    table.add_column("description", overflow="fold")
+    for row in rows:
+        models = set(row["roles"].values())
+        roles = (
+            f"all roles: {models.pop()}"
+            if len(models) == 1 and len(row["roles"]) > 1
+            else "\n".join(f"{role}: {model}" for role, model in row["roles"].items())
+        )
+        name = row["id"] + (" (default)" if row["default"] else "")
+        ready = "[green]yes[/]" if row["ready"] else f"[dim]no[/] (umi models pull {row['id']})"
+        table.add_row(name, roles, ready, row["description"] or "")
+    _stdout().print(table)
+
+
+def _usable_offline(presence: Presence) -> bool:
+    """Here already, or assembled from installed packages on first use."""
+    return presence.state != "absent" or presence.where.startswith("packages")
 
 
 def _entry_or_file(catalog: Catalog, target: str) -> tuple[ModelEntry | None, Path | None]:
