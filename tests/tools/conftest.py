@@ -7,12 +7,7 @@ from pathlib import Path
 
 import pytest
 from support.tool_server import ToolServer, write_spec
-
-#: A secret that must never show up in anything umi prints, logs or returns.
-CANARY = "canary-7f3e9b2d-secret"
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-GOLDEN_DIR = SHARED_DATA / "alpha-umi" / "golden"
+from tools_data import CANARY
 
 
 @pytest.fixture

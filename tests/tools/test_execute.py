@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 
 import pytest
-from conftest import CANARY
 from support.tool_server import ToolServer, write_spec
+from tools_data import CANARY
 
 from umi_cli.tools import ExecutionSettings, Toolbox
 from umi_cli.tools.execute import Executor

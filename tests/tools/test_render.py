@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import GOLDEN_DIR
+from tools_data import GOLDEN_DIR
 
 from umi_cli.tools.naming import api_document_name, parameter_document_name, standardize
 from umi_cli.tools.render import api_document, document_line, documents_block

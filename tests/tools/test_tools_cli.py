@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import CANARY
+from tools_data import CANARY
 
 from umi_cli.paths import builtin_tool_specs_dir
 

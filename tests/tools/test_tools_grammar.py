@@ -10,9 +10,9 @@ from typing import Any
 
 import llama_cpp
 import pytest
-from conftest import GOLDEN_DIR
 from support.tiny_gguf import write_tiny_gguf
 from support.tool_server import write_spec
+from tools_data import GOLDEN_DIR
 
 from umi_cli.engine import CompletionRequest, Engine, check_grammar
 from umi_cli.tools import Toolbox
