@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 
 import pytest
 from support.tiny_gguf import write_tiny_gguf
 
 from umi_cli.engine import CompletionRequest, Engine, GrammarError
+from umi_cli.engine.completion import TokenPieces, run_completion
 from umi_cli.errors import UmiError
+
+SAMPLING_LOG = "umi_cli.engine.sampling"
 
 
 def forced(text: str) -> str:
@@ -160,3 +165,73 @@ def test_context_overflow_is_a_clear_error(tmp_path) -> None:
 def test_grammar_and_schema_together_is_refused(model) -> None:
     with pytest.raises(UmiError, match="not both"):
         model.complete(greedy("x", grammar=forced("a"), json_schema={"type": "string"}))
+
+
+def grammar_checks(caplog) -> list[tuple[int, int]]:
+    """(tokens checked, tokens resampled) of each grammar-constrained completion logged so far."""
+    return [r.args for r in caplog.records if r.name == SAMPLING_LOG]
+
+
+CALL_GRAMMAR = r"""
+root ::= "Action: " name "\nAction Input: {" pair ("," pair)* "}"
+name ::= "get_" [a-z]+ | "list"
+pair ::= "\"" [a-z]{1,6} "\": " ([0-9]{1,3} | "\"" [a-zA-Z ]* "\"" | "true" | "null")
+"""
+CALL_TEXT = re.compile(
+    r'Action: (get_[a-z]+|list)\nAction Input: \{"[a-z]{1,6}": '
+    r'([0-9]{1,3}|"[a-zA-Z ]*"|true|null)(,"[a-z]{1,6}": ([0-9]{1,3}|"[a-zA-Z ]*"|true|null))*\}'
+)
+
+
+def test_sampled_output_never_breaks_the_grammar(model, caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger=SAMPLING_LOG)
+    for seed in range(24):
+        request = CompletionRequest(
+            "Call:", grammar=CALL_GRAMMAR, temperature=1.0, seed=seed, max_tokens=400
+        )
+        done = model.complete(request)
+        assert done.stop_reason == "eos", done.text
+        assert CALL_TEXT.fullmatch(done.text), done.text
+    checks = grammar_checks(caplog)
+    assert len(checks) == 24
+    checked = sum(c for c, _ in checks)
+    resampled = sum(r for _, r in checks)
+    # the random model's free picks often break the grammar: both paths ran
+    assert 0 < resampled < checked
+
+
+def test_forbidden_favourite_is_rejected_at_every_step(tmp_path, caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger=SAMPLING_LOG)
+    path = write_tiny_gguf(tmp_path / "z.gguf", prefer={"z": 30})
+    model = Engine().load(path)
+    assert model.complete(greedy("x", max_tokens=6)).text == "zzzzzz"  # unconstrained
+    done = model.complete(greedy("x", grammar="root ::= [a-y]{8}"))
+    assert len(done.text) == 8 and "z" not in done.text and done.stop_reason == "eos"
+    # 8 letters + EOS: the chain picked "z" each time, the grammar refused, the masked
+    # vocabulary was sampled instead
+    assert grammar_checks(caplog) == [(9, 9)]
+
+
+def test_allowed_favourite_skips_the_full_grammar_pass(tmp_path, caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger=SAMPLING_LOG)
+    path = write_tiny_gguf(tmp_path / "q.gguf", prefer={"q": 30})
+    model = Engine().load(path)
+    done = model.complete(greedy("x", grammar="root ::= [a-z]{8}"))
+    assert (done.text, done.stop_reason) == ("q" * 8, "eos")
+    assert grammar_checks(caplog) == [(9, 1)]  # only the end, where "q" is refused
+
+
+@pytest.mark.parametrize("grammar", [CALL_GRAMMAR, 'root ::= [a-z ]{3,30} "."'])
+def test_greedy_matches_the_grammar_first_chain(model, grammar) -> None:
+    request = greedy("Prompt: ", grammar=grammar, max_tokens=120)
+    pieces = TokenPieces(model.llm)
+    prompt = model.tokenize(request.prompt, add_bos=True)
+    outputs = []
+    for grammar_first in (True, False):
+        model.forget()
+        done = run_completion(
+            model.llm, model.slots, pieces, prompt, request, None, grammar_first=grammar_first
+        )
+        outputs.append((done.text, done.stop_reason, done.stats.generated_tokens))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][2] > 3  # real output (greedy may loop inside a string up to max_tokens)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import ctypes
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import llama_cpp
 from llama_cpp import Llama
 
-from umi_cli.engine.grammar import GrammarError, check_grammar, json_schema_grammar
+from umi_cli.engine.grammar import check_grammar, json_schema_grammar
+from umi_cli.engine.sampling import TokenSampler
 from umi_cli.engine.slots import SlotTable
 from umi_cli.engine.stops import StopScanner
 from umi_cli.engine.types import (
@@ -33,35 +32,6 @@ def request_grammar(request: CompletionRequest) -> str | None:
         check_grammar(request.grammar)
         return request.grammar
     return None
-
-
-@contextmanager
-def sampler_chain(llm: Llama, request: CompletionRequest, grammar: str | None) -> Iterator:
-    """A llama.cpp sampler chain: grammar, then greedy (temperature 0) or top-p/temperature."""
-    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
-    try:
-        if grammar is not None:
-            vocab = llama_cpp.llama_model_get_vocab(llm.model)
-            constraint = llama_cpp.llama_sampler_init_grammar(
-                vocab, grammar.encode("utf-8"), b"root"
-            )
-            if not constraint:
-                raise GrammarError("invalid grammar: llama.cpp rejected it (see --debug)")
-            llama_cpp.llama_sampler_chain_add(chain, constraint)
-        if request.temperature <= 0:
-            llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
-        else:
-            if request.top_p < 1.0:
-                top_p = llama_cpp.llama_sampler_init_top_p(request.top_p, 1)
-                llama_cpp.llama_sampler_chain_add(chain, top_p)
-            temp = llama_cpp.llama_sampler_init_temp(request.temperature)
-            llama_cpp.llama_sampler_chain_add(chain, temp)
-            seed = llama_cpp.LLAMA_DEFAULT_SEED if request.seed is None else request.seed
-            dist = llama_cpp.llama_sampler_init_dist(seed & 0xFFFFFFFF)
-            llama_cpp.llama_sampler_chain_add(chain, dist)
-        yield chain
-    finally:
-        llama_cpp.llama_sampler_free(chain)
 
 
 class TokenPieces:
@@ -104,8 +74,14 @@ def run_completion(
     prompt_tokens: list[int],
     request: CompletionRequest,
     on_token: TokenCallback | None,
+    *,
+    grammar_first: bool = False,
 ) -> Completion:
-    """Evaluate the uncached part of the prompt in the request's slot, then generate."""
+    """Evaluate the uncached part of the prompt in the request's slot, then generate.
+
+    ``grammar_first`` masks the whole vocabulary with the grammar at every step (slow; kept for
+    benchmarks) instead of checking only the token the ordinary chain picks.
+    """
     n_ctx = llm.n_ctx()
     if not prompt_tokens:
         raise UmiError("the prompt is empty")
@@ -127,7 +103,8 @@ def run_completion(
 
     started = time.perf_counter()
     try:
-        text, reason = _generate(llm, pieces, request, grammar, stats, on_token)
+        with TokenSampler(llm, request, grammar, grammar_first=grammar_first) as sampler:
+            text, reason = _generate(llm, pieces, request, sampler, stats, on_token)
     finally:
         stats.generation_seconds = time.perf_counter() - started
     return Completion(text=text, stop_reason=reason, stats=stats)
@@ -137,27 +114,26 @@ def _generate(
     llm: Llama,
     pieces: TokenPieces,
     request: CompletionRequest,
-    grammar: str | None,
+    sampler: TokenSampler,
     stats: CompletionStats,
     on_token: TokenCallback | None,
 ) -> tuple[str, StopReason]:
     scanner = StopScanner(tuple(request.stop))
     reason: StopReason = "length"
-    with sampler_chain(llm, request, grammar) as chain:
-        while stats.generated_tokens < request.max_tokens:
-            token = llama_cpp.llama_sampler_sample(chain, llm.ctx, -1)
-            stats.generated_tokens += 1
-            if pieces.is_end(token):
-                reason = "eos"
-                break
-            fresh = scanner.feed(pieces(token))
-            if fresh and on_token is not None:
-                on_token(fresh)
-            if scanner.stopped:
-                reason = "stop"
-                break
-            if stats.generated_tokens < request.max_tokens:
-                llm.eval([token])
+    while stats.generated_tokens < request.max_tokens:
+        token = sampler.sample()
+        stats.generated_tokens += 1
+        if pieces.is_end(token):
+            reason = "eos"
+            break
+        fresh = scanner.feed(pieces(token))
+        if fresh and on_token is not None:
+            on_token(fresh)
+        if scanner.stopped:
+            reason = "stop"
+            break
+        if stats.generated_tokens < request.max_tokens:
+            llm.eval([token])
     tail = scanner.finish()
     if tail and on_token is not None:
         on_token(tail)
