@@ -1,0 +1,55 @@
+"""Tiny role-model preferences, a test tool spec and catalog entries shared by the agent tests."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+#: Character preferences that make the tiny models' constrained choices deterministic.
+PLANNER_CALLS = {"a": 8.0, "c": 5.0}  # thought "aaa…", then "caller." ('c' then 'a')
+PLANNER_GIVES_UP = {"g": 8.0}  # thought "ggg…", then "give up."
+CALLER_CURRENT = {"c": 8.0}  # "current_for_weather"
+CALLER_DOWN = {"d": 8.0}  # "down_for_weather"
+SUMMARIZER = {"z": 8.0}  # the answer "zzz…"
+
+WEATHER_SPEC = """\
+name: weather
+description: Weather readings for a few cities.
+base_url: http://127.0.0.1:9
+timeout: 10
+retries: 0
+apis:
+  - name: current
+    method: GET
+    path: /weather/current
+    description: The current weather in a city (temperature in Celsius and the sky).
+    parameters:
+      - name: city
+        in: query
+        required: true
+        schema: {type: string, enum: [paris, tokyo, oslo]}
+        description: The city, lowercase
+  - name: down
+    method: GET
+    path: /weather/down
+    description: The weather from the backup station.
+    parameters:
+      - name: city
+        in: query
+        required: true
+        schema: {type: string, enum: [paris, tokyo, oslo]}
+        description: The city, lowercase
+"""
+
+
+def catalog_entry(path: Path, prompt_format: str, max_tokens: int, context: int) -> dict:
+    data = path.read_bytes()
+    return {
+        "description": f"test model {path.name}",
+        "sources": [{"path": str(path)}],
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        "format": prompt_format,
+        "context_length": context,
+        "defaults": {"temperature": 0.0, "top_p": 1.0, "max_tokens": max_tokens},
+    }

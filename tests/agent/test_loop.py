@@ -1,0 +1,203 @@
+"""The agent loop end to end: real llama.cpp on tiny GGUFs, real HTTP on loopback."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from agent_models import CALLER_DOWN, PLANNER_GIVES_UP
+
+from umi_cli.agent import format as fmt
+from umi_cli.agent.events import (
+    FinalAnswer,
+    GaveUp,
+    Observation,
+    PlannerThought,
+    RetryStarted,
+    RunFinished,
+    RunStarted,
+    StepBudgetReached,
+    TokenDelta,
+    ToolCall,
+)
+from umi_cli.agent.session import AgentOptions, build_agent
+from umi_cli.agent.trace import load_trace, write_trace
+
+
+def agent_for(profile: str, spec: Path, server, **options):
+    return build_agent(
+        profile,
+        [str(spec)],
+        AgentOptions(**options),
+        base_urls={"weather": server.base_url},
+    )
+
+
+def of(kind, events):
+    return [event for event in events if isinstance(event, kind)]
+
+
+def test_plan_call_observe_then_budget_then_answer(test_profile, weather_spec, tool_server):
+    agent = agent_for(test_profile(), weather_spec, tool_server, max_steps=1, seed=1)
+    events = list(agent.run("What is the weather in Paris?"))
+
+    assert isinstance(events[0], RunStarted)
+    assert events[0].tools == ["current_for_weather", "down_for_weather"]
+    thoughts = of(PlannerThought, events)
+    assert [t.decision for t in thoughts] == ["caller", "conclusion"]
+    assert thoughts[0].text.endswith("\n Next: caller.")
+    assert thoughts[0].stats.generated_tokens > 0
+
+    (call,) = of(ToolCall, events)
+    assert call.api == "current_for_weather"
+    assert call.arguments["city"] in ("paris", "tokyo", "oslo")
+    (request,) = tool_server.requests_to("/weather/current")
+    assert request.query["city"] == [call.arguments["city"]]
+    (observation,) = of(Observation, events)
+    assert observation.ok and observation.status == 200
+    assert json.loads(observation.text)["city"].lower() == call.arguments["city"]
+
+    (budget,) = of(StepBudgetReached, events)
+    assert (budget.max_steps, budget.step) == (1, 2)
+    (answer,) = of(FinalAnswer, events)
+    assert answer.text and set(answer.text) <= set("z \n")
+    streamed = {delta.role for delta in of(TokenDelta, events)}
+    assert streamed == {"planner", "caller", "summarizer"}
+
+    finished = events[-1]
+    assert isinstance(finished, RunFinished)
+    assert (finished.outcome, finished.answer, finished.error) == ("answered", answer.text, None)
+    assert (finished.steps, finished.attempts) == (2, 1)
+    assert finished.totals.generated_tokens == sum(
+        e.stats.generated_tokens for e in events if hasattr(e, "stats")
+    )
+
+    trace = agent.last_trace()
+    kinds = [turn["from"] for turn in trace["conversations"]]
+    assert kinds == ["user", "assistant", "caller", "observation", "assistant", "conclusion"]
+    assert trace["conversations"][3]["value"] == observation.text
+    assert [f["role"] for f in trace["figures"]] == ["planner", "caller", "planner", "summarizer"]
+    assert trace["tools"][0]["Name"] == "current_for_weather"
+
+
+def test_trace_round_trips_through_a_file(test_profile, weather_spec, tool_server, tmp_path):
+    agent = agent_for(test_profile(), weather_spec, tool_server, max_steps=1)
+    list(agent.run("Weather in Oslo?"))
+    path = write_trace(tmp_path / "out" / "trace.json", agent.last_trace())
+    loaded = load_trace(path)
+    assert loaded == json.loads(json.dumps(agent.last_trace()))
+    assert loaded["instruction"] == "Weather in Oslo?"
+
+
+def test_give_up_with_one_retry_records_both_attempts(test_profile, weather_spec, tool_server):
+    profile = test_profile(planner=PLANNER_GIVES_UP)
+    agent = agent_for(profile, weather_spec, tool_server, retries=1)
+    events = list(agent.run("Weather in Tokyo?"))
+
+    gave_up = of(GaveUp, events)
+    assert [g.attempt for g in gave_up] == [1, 2]
+    assert gave_up[0].reason.endswith("Next: give up.")
+    (retry,) = of(RetryStarted, events)
+    assert (retry.attempt, retry.previous_candidates) == (2, [])
+    finished = events[-1]
+    assert (finished.outcome, finished.attempts, finished.answer) == ("gave_up", 2, None)
+    turns = agent.last_trace()["conversations"]
+    assert [t["from"] for t in turns] == ["user", "assistant", "user", "assistant"]
+    assert turns[2]["value"] == fmt.retry_turn([])
+    assert "all previous trails failed" in turns[2]["value"]
+    assert tool_server.requests == []
+
+
+def test_a_down_api_is_dropped_and_the_caller_moves_to_the_other(
+    test_profile, weather_spec, tool_server
+):
+    tool_server.down = True
+    profile = test_profile(caller=CALLER_DOWN)
+    agent = agent_for(profile, weather_spec, tool_server, max_steps=2)
+    events = list(agent.run("Weather in Paris?"))
+
+    calls = of(ToolCall, events)
+    assert [c.api for c in calls] == ["down_for_weather", "current_for_weather"]
+    assert [r.path for r in tool_server.requests] == ["/weather/down", "/weather/current"]
+    first, second = of(Observation, events)
+    assert (first.ok, first.status) == (False, 503)
+    assert "down_for_weather is not available now" in first.text
+    assert second.ok and second.status == 200
+    assert events[-1].outcome == "answered"
+
+
+def test_cancel_from_another_thread_ends_the_run_as_failed(test_profile, weather_spec, tool_server):
+    agent = agent_for(test_profile(max_tokens=200), weather_spec, tool_server)
+    seen = []
+    for event in agent.run("Weather in Paris?"):
+        seen.append(event)
+        if isinstance(event, TokenDelta) and len(seen) == 3:
+            threading.Thread(target=agent.cancel).start()
+    finished = seen[-1]
+    assert isinstance(finished, RunFinished)
+    assert (finished.outcome, finished.error) == ("failed", "cancelled")
+    assert not of(ToolCall, seen)
+    assert tool_server.requests == []
+    # the same agent (same engine, same KV slots) runs again after a cancelled run
+    agent.options.max_steps = 1
+    again = list(agent.run("Oslo?"))
+    assert again[-1].outcome == "answered"
+    assert len(tool_server.requests_to("/weather/current")) == 1
+
+
+def test_memory_keeps_earlier_tasks_until_reset(test_profile, weather_spec, tool_server):
+    agent = agent_for(test_profile(), weather_spec, tool_server, max_steps=1)
+    first = list(agent.run("Weather in Paris?"))[-1]
+    list(agent.run("And in Oslo?"))
+    turns = agent.last_trace()["conversations"]
+    assert turns[:3] == [
+        {"from": "user", "value": "Weather in Paris?"},
+        {"from": "conclusion", "value": first.answer},
+        {"from": "user", "value": "And in Oslo?"},
+    ]
+    agent.reset()
+    list(agent.run("Tokyo?"))
+    assert agent.last_trace()["conversations"][0] == {"from": "user", "value": "Tokyo?"}
+
+
+def test_unconstrained_run_completes_and_free_text_falls_back(
+    test_profile, weather_spec, tool_server
+):
+    agent = agent_for(test_profile(), weather_spec, tool_server, max_steps=1, constrain=False)
+    events = list(agent.run("Weather in Paris?"))
+    thoughts = of(PlannerThought, events)
+    # free text has no control phrase: the authors' default (caller), then the forced conclusion
+    assert [t.decision for t in thoughts] == ["caller", "conclusion"]
+    assert thoughts[0].text.endswith(" Next: caller.")
+    (call,) = of(ToolCall, events)
+    assert not call.raw.startswith("Action:")
+    (observation,) = of(Observation, events)
+    assert not observation.ok
+    assert events[-1].outcome == "answered"
+
+
+def test_build_errors_become_a_failed_run_or_one_line_errors(test_profile, weather_spec):
+    import pytest
+
+    from umi_cli.errors import UmiError, UsageError
+
+    with pytest.raises(UsageError, match="--max-steps"):
+        build_agent(test_profile(), [str(weather_spec)], AgentOptions(max_steps=0))
+    with pytest.raises(UmiError, match=r"no-such-profile"):
+        build_agent("no-such-profile", [str(weather_spec)], AgentOptions())
+
+
+def test_a_backbone_profile_runs_the_single_model_loop(test_profile, weather_spec, tool_server):
+    profile = test_profile(backbone={"a": 8.0}, max_tokens=48)
+    agent = agent_for(profile, weather_spec, tool_server)
+    assert agent.backbone is not None and agent.planner is None
+    events = list(agent.run("Weather in Paris?"))
+    # free text without "Action:" is the backbone's final answer (FORMAT.md §2)
+    (thought,) = of(PlannerThought, events)
+    assert thought.decision == "conclusion"
+    (answer,) = of(FinalAnswer, events)
+    assert answer.text.startswith("aaaa")
+    assert events[-1].outcome == "answered"
+    assert {delta.role for delta in of(TokenDelta, events)} == {"backbone"}
+    assert [f["role"] for f in agent.last_trace()["figures"]] == ["backbone"]

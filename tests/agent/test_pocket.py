@@ -1,0 +1,42 @@
+"""The real pocket model (Qwen2.5-Coder-0.5B, chat format) through the whole loop on loopback."""
+
+from __future__ import annotations
+
+import pytest
+from agent_models import catalog_entry
+
+from umi_cli.agent.events import ToolCall
+from umi_cli.agent.session import AgentOptions, build_agent
+
+
+@pytest.mark.slow
+@pytest.mark.pocket
+def test_pocket_model_calls_the_weather_api_and_answers(
+    pocket_gguf, umi_home, weather_spec, tool_server
+):
+    import yaml
+
+    from umi_cli import paths
+
+    entry = catalog_entry(pocket_gguf, "chat", max_tokens=128, context=4096)
+    roles = {role: "pocket-test" for role in ("planner", "caller", "summarizer")}
+    catalog = {"models": {"pocket-test": entry}, "profiles": {"pocket-test": {"roles": roles}}}
+    paths.user_catalog_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.user_catalog_file().write_text(yaml.safe_dump(catalog), encoding="utf-8")
+
+    agent = build_agent(
+        "pocket-test",
+        [str(weather_spec)],
+        AgentOptions(max_steps=1, seed=0),
+        base_urls={"weather": tool_server.base_url},
+    )
+    events = list(agent.run("What is the weather in Tokyo right now?"))
+
+    finished = events[-1]
+    assert finished.outcome == "answered", finished
+    calls = [event for event in events if isinstance(event, ToolCall)]
+    assert calls and calls[0].api == "current_for_weather"
+    first = tool_server.requests[0]
+    assert (first.path, first.query) == ("/weather/current", {"city": ["tokyo"]})
+    assert finished.answer and finished.answer.strip()
+    assert any(fact in finished.answer for fact in ("24", "sunny")), finished.answer
