@@ -1,0 +1,103 @@
+"""`umi eval toolbench` end to end: the real CLI, real llama.cpp on the tiny GGUF, dev samples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from umi_cli.eval.metrics import aggregate
+from umi_cli.eval.steps import load_trajectories, step_samples
+
+DECISIONS = {"caller", "conclusion", "give up"}
+
+
+def _records(folder: Path) -> list[dict]:
+    lines = (folder / "predictions.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_predictions_metrics_and_resume(run_umi, tiny_profile: str, dev_file: Path, tmp_path):
+    out = tmp_path / "results"
+    args = ["eval", "toolbench", str(dev_file), "--profile", tiny_profile, "-o", str(out)]
+    first = run_umi(*args, "--limit", "4", "--json", timeout=300)
+    assert first.returncode == 0, first.stderr
+    records = _records(out)
+    samples = step_samples(load_trajectories(dev_file))
+    assert [r["id"] for r in records] == [s.id for s in samples[:4]]
+    by_id = {s.id: s for s in samples}
+    failed = [r for r in records if r.get("error")]  # a role's UmiError is a failed prediction
+    assert len(failed) < len(records)
+    for record in records:
+        sample = by_id[record["id"]]
+        assert record["reference"]["decision"] == sample.decision
+        predicted = record["predicted"]
+        if record in failed:
+            assert predicted["decision"] == "error" and record["scores"]["plan"] == 0.0
+            continue
+        assert predicted["decision"] in DECISIONS
+        assert record["stats"]["planner"]["prompt_tokens"] > 0
+        if predicted["decision"] == "caller":
+            # constrained decoding: the caller can only name an API of the sample's list
+            assert predicted["api"] in sample.tool_names
+            assert record["scores"]["hallucinated"] == 0.0
+            assert record["stats"]["caller"]["generated_tokens"] > 0
+    metrics_file = json.loads((out / "metrics.json").read_text())
+    assert json.loads(first.stdout) == metrics_file
+    expected = aggregate(r["scores"] for r in records)
+    for key, value in expected.items():
+        assert metrics_file["metrics"][key] == value
+    assert metrics_file["metrics"]["hallu"] == 0.0
+    assert metrics_file["metrics"]["errors"] == len(failed)
+    assert metrics_file["paper"]["α-UMi 7B (paper)"]["plan_acc"] == 89.72
+
+    # resume with a larger limit: the 4 done samples are kept byte for byte, 2 are added
+    before = (out / "predictions.jsonl").read_bytes()
+    second = run_umi(*args, "--limit", "6", timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert "resuming: 4 of 6" in second.stderr
+    after = (out / "predictions.jsonl").read_bytes()
+    assert after.startswith(before)
+    assert [r["id"] for r in _records(out)] == [s.id for s in samples[:6]]
+    # the table shows our row beside the paper's
+    assert "Plan ACC" in second.stdout and "GPT-4 (paper)" in second.stdout
+    assert f"{tiny_profile} (multi" in second.stdout
+
+    # other settings into the same folder are refused, with the flag's name
+    third = run_umi(*args, "--limit", "6", "--no-constrain")
+    assert third.returncode == 2
+    assert "constrain" in third.stderr and "Traceback" not in third.stderr
+
+
+def test_single_mode_uses_the_backbone(run_umi, tiny_profile: str, dev_file: Path, tmp_path):
+    out = tmp_path / "single"
+    result = run_umi(
+        "eval", "toolbench", str(dev_file), "--profile", tiny_profile, "--mode", "single",
+        "--limit", "2", "--sample-seed", "3", "-o", str(out), "--json", timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    records = _records(out)
+    assert len(records) == 2
+    samples = step_samples(load_trajectories(dev_file))
+    import random
+
+    shuffled = list(samples)
+    random.Random(3).shuffle(shuffled)
+    assert [r["id"] for r in records] == [s.id for s in shuffled[:2]]
+    for record in records:
+        assert set(record["stats"]) == {"backbone"}, record.get("error")
+        assert record["predicted"]["decision"] in DECISIONS
+    assert json.loads(result.stdout)["settings"]["mode"] == "single"
+
+
+def test_user_errors_are_one_line(run_umi, tiny_profile: str, tmp_path: Path) -> None:
+    missing = run_umi("eval", "toolbench", str(tmp_path / "none.json"), "--profile", tiny_profile)
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text("[]")
+    empty = run_umi("eval", "toolbench", str(bad), "--profile", tiny_profile)
+    assert empty.returncode == 2 and "no planner" in empty.stderr
+    mode = run_umi("eval", "toolbench", str(bad), "--mode", "triple")
+    assert mode.returncode == 2 and "--mode triple" in mode.stderr
+    style = run_umi("eval", "toolbench", str(bad), "--prompt-style", "fancy")
+    assert style.returncode == 2 and "--prompt-style fancy" in style.stderr

@@ -1,0 +1,148 @@
+"""Step-level ToolBench evaluation (FORMAT.md §7): predict one step sample, score it.
+
+``multi`` mode (α-UMi): the planner sees the reference history before its turn; on ``caller``
+the caller runs on that history plus the *predicted* planner turn, on ``conclusion`` (when the
+reference is a finish too, the only case a metric reads) the summarizer does. ``single`` mode
+(the paper's single-model baseline): one backbone completion yields decision, call and answer.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from umi_cli.engine.types import CompletionStats
+from umi_cli.errors import UmiError
+from umi_cli.eval.metrics import aggregate, score_step
+from umi_cli.eval.role_models import LoadedRoles, Mode
+from umi_cli.eval.steps import StepSample
+
+
+def predict_multi(roles: LoadedRoles, sample: StepSample) -> tuple[dict[str, Any], dict]:
+    """The three-role prediction for one sample, and the stats of each role that ran."""
+    assert roles.planner and roles.caller and roles.summarizer
+    stats: dict[str, CompletionStats] = {}
+    plan = roles.planner.plan(sample.tools, sample.history)
+    stats["planner"] = plan.stats
+    predicted: dict[str, Any] = {
+        "decision": plan.output.decision,
+        "planner": plan.output.text,
+        "api": None,
+        "arguments": None,
+        "call": None,
+        "answer": None,
+    }
+    history = [*sample.history, {"from": "assistant", "value": plan.output.text}]
+    if plan.output.decision == "caller":
+        call = roles.caller.call(sample.tools, history, plan.output.text)
+        stats["caller"] = call.stats
+        predicted.update(
+            api=call.output.name,
+            arguments=call.output.arguments_dict(),
+            call=call.output.text,
+        )
+    elif plan.output.decision == "conclusion" and sample.decision == "conclusion":
+        answer = roles.summarizer.conclude(history)
+        stats["summarizer"] = answer.stats
+        predicted["answer"] = answer.output
+    return predicted, stats
+
+
+def predict_single(roles: LoadedRoles, sample: StepSample) -> tuple[dict[str, Any], dict]:
+    """The single-model (backbone) prediction for one sample."""
+    assert roles.backbone
+    step = roles.backbone.step(sample.tools, sample.history)
+    out = step.output
+    predicted: dict[str, Any] = {
+        "decision": out.decision,
+        "planner": out.thought,
+        "api": out.call.name if out.call else None,
+        "arguments": out.call.arguments_dict() if out.call else None,
+        "call": out.call.text if out.call else None,
+        "answer": out.answer,
+    }
+    return predicted, {"backbone": step.stats}
+
+
+def evaluate_sample(roles: LoadedRoles, sample: StepSample, mode: Mode) -> dict[str, Any]:
+    """One predictions-file record: reference, prediction, scores, per-role figures.
+
+    A role failing with a UmiError (a prompt that cannot fit, say) makes a failed prediction
+    (decision ``"error"``, the message under ``"error"``), which scores 0 where it applies.
+    """
+    started = time.perf_counter()
+    predict = predict_single if mode == "single" else predict_multi
+    error = None
+    try:
+        predicted, stats = predict(roles, sample)
+    except UmiError as exc:  # e.g. a prompt that does not fit: a failed prediction, not a crash
+        error = str(exc)
+        predicted, stats = {"decision": "error", "api": None, "arguments": None, "answer": None}, {}
+    scores = score_step(
+        reference_decision=sample.decision,
+        predicted_decision=predicted["decision"],
+        tool_names=sample.tool_names,
+        reference_api=sample.call.api if sample.call else None,
+        reference_arguments=sample.call.arguments if sample.call else None,
+        predicted_api=predicted["api"],
+        predicted_arguments=predicted["arguments"],
+        reference_answer=sample.answer,
+        predicted_answer=predicted["answer"],
+    )
+    record = {
+        "id": sample.id,
+        "reference": {
+            "decision": sample.decision,
+            "api": sample.call.api if sample.call else None,
+            "arguments": sample.call.arguments if sample.call else None,
+            "answer": sample.answer,
+        },
+        "predicted": predicted,
+        "scores": scores,
+        "stats": {role: s.to_dict() for role, s in stats.items()},
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    if error is not None:
+        record["error"] = error
+    return record
+
+
+def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Metrics (paper percentages) plus timing over predictions-file records."""
+    metrics = aggregate(record["scores"] for record in records)
+    seconds = sum(record.get("seconds", 0.0) for record in records)
+    metrics["seconds_per_sample"] = seconds / len(records) if records else None
+    generated = sum(
+        role.get("generated_tokens", 0)
+        for record in records
+        for role in record.get("stats", {}).values()
+    )
+    metrics["generated_tokens"] = generated
+    metrics["errors"] = sum(1 for record in records if record.get("error"))
+    return metrics
+
+
+#: The paper's out-of-domain ToolBench rows (FORMAT.md §7), for comparison tables.
+PAPER_ROWS: dict[str, dict[str, float]] = {
+    "α-UMi 7B (paper)": {
+        "plan_acc": 89.72,
+        "act_em": 60.47,
+        "hallu": 0.45,
+        "arg_f1": 53.60,
+        "rouge_l": 46.26,
+    },
+    "GPT-4 (paper)": {
+        "plan_acc": 77.80,
+        "act_em": 55.26,
+        "hallu": 5.12,
+        "arg_f1": 47.45,
+        "rouge_l": 30.61,
+    },
+    "ChatGPT (paper)": {
+        "plan_acc": 81.62,
+        "act_em": 54.67,
+        "hallu": 8.19,
+        "arg_f1": 40.08,
+        "rouge_l": 22.85,
+    },
+}
