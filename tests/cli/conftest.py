@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cli_helpers import CALLING, MUSIC_SPEC, QUITTING, SPEC, write_spec
 from support.tiny_gguf import write_tiny_gguf
-from support.tool_server import ToolServer
 
 
 def _model_entry(path: Path, max_tokens: int) -> dict:
@@ -71,12 +69,6 @@ def tiny_profiles(umi_home: Path, tiny_models: dict[str, Path]) -> Path:
         },
     }
     return write_user_catalog(umi_home, models, profiles)
-
-
-@pytest.fixture
-def tool_server() -> Iterator[ToolServer]:
-    with ToolServer() as server:
-        yield server
 
 
 @pytest.fixture
