@@ -30,7 +30,8 @@ import sys
 import time
 from pathlib import Path
 
-from umi_cli.agent.roles import Caller, Decoding
+from umi_cli.agent.role_base import Decoding
+from umi_cli.agent.roles import Caller
 from umi_cli.engine import CompletionRequest, Engine, LoadedModel, completion
 from umi_cli.engine.completion import TokenPieces, run_completion
 from umi_cli.engine.sampling import TokenSampler

@@ -127,6 +127,29 @@ def test_a_down_api_is_dropped_and_the_caller_moves_to_the_other(
     assert events[-1].outcome == "answered"
 
 
+def test_a_repeated_call_is_answered_from_the_earlier_observation(
+    test_profile, weather_spec, tool_server
+):
+    agent = agent_for(test_profile(), weather_spec, tool_server, max_steps=3)
+    events = list(agent.run("Weather in Paris?"))
+
+    calls = of(ToolCall, events)
+    keys = [(c.api, json.dumps(c.arguments, sort_keys=True)) for c in calls]
+    assert len(calls) == 3 and len(set(keys)) < len(keys), keys  # the greedy tiny caller repeats
+    # The server saw each distinct call once; a repeat is not sent again.
+    assert len(tool_server.requests) == len(set(keys))
+    observations = of(Observation, events)
+    first = observations[0]
+    for key, observation in zip(keys[1:], observations[1:], strict=True):
+        if key == keys[0]:
+            assert (observation.ok, observation.status, observation.size) == (False, None, 0)
+            assert observation.text.startswith(first.text)
+            assert f"{key[0]} was already called with these arguments in step 1" in (
+                observation.text
+            )
+    assert events[-1].outcome == "answered"
+
+
 def test_cancel_from_another_thread_ends_the_run_as_failed(test_profile, weather_spec, tool_server):
     agent = agent_for(test_profile(max_tokens=200), weather_spec, tool_server)
     seen = []

@@ -7,7 +7,8 @@ from agent_models import CALLER_CURRENT, PLANNER_CALLS, PLANNER_GIVES_UP
 
 from umi_cli.agent import chat_prompts
 from umi_cli.agent import format as fmt
-from umi_cli.agent.roles import Caller, Decoding, Planner, Summarizer, decision_grammar
+from umi_cli.agent.role_base import Decoding
+from umi_cli.agent.roles import Caller, Planner, Summarizer, decision_grammar
 
 TOOLS = [
     {
@@ -148,6 +149,12 @@ def test_observations_are_compacted_for_chat_prompts():
     )
     assert compact("plain text") == "plain text"
     assert compact("x" * 2000).endswith("...") and len(compact("x" * 2000)) < 1000
+    # umi's own note after the API's text (repeated call, API dropped) survives compaction.
+    noted = SEARCH_OBSERVATION + "\n(Repeated call: search was already called.)"
+    assert compact(noted) == (
+        "data: [id: 27, name: Daft Punk, nb_album: 5], total: 1\n(Repeated call: search was "
+        "already called.)"
+    )
 
 
 def test_chat_planner_opening_follows_the_state():

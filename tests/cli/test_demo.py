@@ -40,13 +40,19 @@ def test_demo_serves_its_api_on_loopback(run_umi):
 @pytest.mark.pocket
 def test_pocket_model_solves_the_demo_task(run_umi, umi_home, pocket_gguf):
     """The README's main job, on the real 0.5B model, offline: the artist's id comes from
-    search_artist, its albums from artist_albums, and the answer names real albums."""
+    search_artist, its albums from artist_albums, and the answer names real albums.
+
+    Greedy decoding: at the model's default temperature (0.5) about one seed in five loops on
+    search_artist or answers with a count instead of titles (see the README's known limits), and
+    CI must not depend on the sampler's luck."""
     from cli_helpers import pocket_catalog
 
     from umi_cli.demo.catalog import ALBUMS, ARTISTS
 
     pocket_catalog(umi_home, pocket_gguf)
-    done = run_umi("run", "--demo", "--json", DEMO_TASK, timeout=1500)
+    done = run_umi(
+        "run", "--demo", "--json", "--temperature", "0", "--seed", "1", DEMO_TASK, timeout=1500
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     events = json_events(done.stdout)
     calls = [e for e in events if e["event"] == "call"]

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from umi_cli.agent import format as fmt
-from umi_cli.agent.events import Event, FinalAnswer, PlannerThought, StepBudgetReached
+from umi_cli.agent.events import Event, FinalAnswer, PlannerThought
 from umi_cli.agent.loop import RunLimits, TaskRun, ToolRunner
-from umi_cli.agent.roles import Backbone, RoleResult
+from umi_cli.agent.role_base import RoleResult
+from umi_cli.agent.roles import Backbone
 
 
 class BackboneRun(TaskRun):
@@ -38,15 +39,10 @@ class BackboneRun(TaskRun):
         self.backbone = backbone
 
     def _attempt(self, history: list[fmt.Turn], attempt: int) -> Iterator[Event] | Any:
-        allowed = list(self.toolbox.names())
+        allowed = self._start_attempt()
         calls = 0
         while True:
-            self._check_cancel()
-            self._step += 1
-            self.record.steps = step = self._step
-            answer_now = calls >= self.limits.max_steps or not allowed
-            if answer_now:
-                yield StepBudgetReached(step=step, max_steps=self.limits.max_steps, attempt=attempt)
+            step, answer_now = yield from self._next_step(attempt, calls, allowed)
             result: RoleResult[fmt.BackboneOutput] = yield from self._stream(
                 step,
                 "backbone",

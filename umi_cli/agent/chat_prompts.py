@@ -172,13 +172,17 @@ def readable_history(turns: Sequence[fmt.Turn]) -> str:
 
 def compact_observation(text: str, limit: int = OBSERVATION_CHARS) -> str:
     """An observation as short ``key: value`` text: JSON without quotes and braces (nested JSON
-    strings unpacked), objects in a list as ``[...]`` groups; other text with its keys unquoted."""
-    stripped = text.strip()
+    strings unpacked), objects in a list as ``[...]`` groups; other text with its keys unquoted.
+    A trailing ``(...)`` note that umi added on its own line is kept as it is."""
+    body, marker, note = text.strip().rpartition("\n(")
+    if not marker:  # no note from umi after the API's text
+        body, note = note, ""
     try:
-        compact = _compact(json.loads(stripped))
+        compact = _compact(json.loads(body))
     except ValueError:
-        compact = re.sub(r'"([^"\\]{1,40})":\s*', r"\1: ", stripped)
-    return compact if len(compact) <= limit else compact[:limit] + "..."
+        compact = re.sub(r'"([^"\\]{1,40})":\s*', r"\1: ", body)
+    compact = compact if len(compact) <= limit else compact[:limit] + "..."
+    return f"{compact}\n({note}" if marker else compact
 
 
 def _compact(value: Any) -> str:

@@ -6,6 +6,7 @@ figures of every role call for the trace. It never prints.
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
@@ -25,7 +26,8 @@ from umi_cli.agent.events import (
     TokenDelta,
     ToolCall,
 )
-from umi_cli.agent.roles import Caller, Planner, RoleResult, Summarizer
+from umi_cli.agent.role_base import RoleResult
+from umi_cli.agent.roles import Caller, Planner, Summarizer
 from umi_cli.engine.types import CompletionStats, TokenCallback
 
 
@@ -94,6 +96,21 @@ def truncate_observation(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def call_key(name: str, arguments: dict[str, Any] | None, raw: str) -> str:
+    """What makes two calls the same call: the API and its arguments (key order ignored)."""
+    shown = json.dumps(arguments, sort_keys=True) if arguments is not None else raw.strip()
+    return f"{name} {shown}"
+
+
+def repeated_call_note(name: str, step: int) -> str:
+    """Appended to the earlier observation when the caller repeats a successful call."""
+    return (
+        f"\n(Repeated call: {name} was already called with these arguments in step {step} and "
+        "gave the result above. It was not called again. Use this result: call another API "
+        "with the ids it gives, or conclude.)"
+    )
+
+
 def server_side_failure(result: Any) -> bool:
     """A failed call the server caused (unreachable, 5xx, rate limit), after retries."""
     if result.ok:
@@ -124,6 +141,8 @@ class TaskRun:
         self.record = RunRecord()
         self.documents = toolbox.documents()
         self._step = 0
+        #: Successful calls of the current attempt: call key -> (step, observation text).
+        self._answered: dict[str, tuple[int, str]] = {}
 
     def run(self, opening: Sequence[fmt.Turn]) -> Iterator[Event]:
         """Yield the events of all attempts; ``opening`` is memory + the task's user turn."""
@@ -150,16 +169,10 @@ class TaskRun:
     def _attempt(
         self, history: list[fmt.Turn], attempt: int
     ) -> Iterator[Event] | Any:  # a generator returning (outcome, reason)
-        allowed = [name for name in self.toolbox.names()]
+        allowed = self._start_attempt()
         calls = 0
         while True:
-            self._check_cancel()
-            self._step += 1
-            self.record.steps = self._step
-            step = self._step
-            budget_spent = calls >= self.limits.max_steps or not allowed
-            if budget_spent:
-                yield StepBudgetReached(step=step, max_steps=self.limits.max_steps, attempt=attempt)
+            step, budget_spent = yield from self._next_step(attempt, calls, allowed)
             decisions = ("conclusion",) if budget_spent else ("caller", "conclusion", "give up")
             planned: RoleResult[fmt.PlannerOutput] = yield from self._stream(
                 step,
@@ -179,6 +192,23 @@ class TaskRun:
                 return "answered", ""
             calls += 1
             yield from self._call(history, attempt, step, thought.text, allowed)
+
+    def _start_attempt(self) -> list[str]:
+        """Forget the previous attempt's calls; every API is allowed again."""
+        self._answered.clear()
+        return list(self.toolbox.names())
+
+    def _next_step(
+        self, attempt: int, calls: int, allowed: list[str]
+    ) -> Iterator[Event] | Any:  # a generator returning (step, budget_spent)
+        """Count a step and announce it when the call budget is spent (or no API is left)."""
+        self._check_cancel()
+        self._step += 1
+        self.record.steps = step = self._step
+        budget_spent = calls >= self.limits.max_steps or not allowed
+        if budget_spent:
+            yield StepBudgetReached(step=step, max_steps=self.limits.max_steps, attempt=attempt)
+        return step, budget_spent
 
     def _conclude(self, history: list[fmt.Turn], attempt: int, step: int) -> Iterator[Event]:
         answered: RoleResult[str] = yield from self._stream(
@@ -214,11 +244,22 @@ class TaskRun:
         stats: CompletionStats,
         allowed: list[str],
     ) -> Iterator[Event]:
-        """Run the call; a server-side failure removes the API from ``allowed`` for the attempt."""
+        """Run the call; a server-side failure removes the API from ``allowed`` for the attempt.
+
+        A call that repeats an earlier successful call of the attempt is not sent again: its
+        observation is the earlier one plus a note, so that a planner stuck on one call moves on.
+        """
         arguments = action.arguments_dict()
         yield ToolCall(step, action.name, arguments or {}, action.text, stats)
         self._append(history, "caller", action.text)
         self._check_cancel()
+        key = call_key(action.name, arguments, action.arguments)
+        if key in self._answered:
+            earlier_step, earlier_text = self._answered[key]
+            text = earlier_text + repeated_call_note(action.name, earlier_step)
+            self._append(history, "observation", text)
+            yield Observation(step, action.name, False, None, text, 0, 0.0)
+            return
         result = self.toolbox.execute(action.name, arguments if arguments is not None else "{}")
         text = truncate_observation(result.text, self.limits.observation_chars)
         if server_side_failure(result) and action.name in allowed:
@@ -227,6 +268,8 @@ class TaskRun:
                 f"\n(The API {action.name} is not available now and will not be called again "
                 "in this attempt; use another API.)"
             )
+        if result.ok:
+            self._answered[key] = (step, text)
         self._append(history, "observation", text)
         self.record.candidates.append(fmt.retry_candidate(action.name, action.arguments, text))
         yield Observation(

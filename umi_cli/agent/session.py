@@ -14,7 +14,8 @@ from umi_cli.agent.backbone_run import BackboneRun
 from umi_cli.agent.chat_prompts import PROMPT_STYLES
 from umi_cli.agent.events import Event, RunFinished, RunStarted
 from umi_cli.agent.loop import Cancelled, RunLimits, RunRecord, TaskRun, ToolRunner
-from umi_cli.agent.roles import Backbone, Caller, Decoding, Planner, Role, Summarizer
+from umi_cli.agent.role_base import Decoding, Role
+from umi_cli.agent.roles import Backbone, Caller, Planner, Summarizer
 from umi_cli.errors import ConfigError, UsageError
 
 AGENT_ROLES = ("planner", "caller", "summarizer")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from umi_cli.agent.roles import Backbone, Caller, Decoding, Planner, Role, Summarizer
+from umi_cli.agent.role_base import Decoding, Role
+from umi_cli.agent.roles import Backbone, Caller, Planner, Summarizer
 from umi_cli.agent.session import DEFAULT_CONTEXT
 from umi_cli.errors import UsageError
 
