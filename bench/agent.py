@@ -125,9 +125,11 @@ def _step(step: int | None, role: str, stats: CompletionStats, what: str) -> dic
 
 def replay_raw(model_path: str, n_ctx: int, n_threads: int, calls: list[CallRecord]) -> list[float]:
     """Each recorded request through ``llama_cpp.Llama`` directly; wall seconds per call."""
-    from llama_cpp import Llama, LlamaGrammar
+    from llama_cpp import LlamaGrammar
 
-    llm = Llama(model_path=model_path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+    from umi_cli.engine.loading import open_llama
+
+    llm = open_llama(model_path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
     seconds = []
     for call in calls:
         request = call.request

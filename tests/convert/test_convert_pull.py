@@ -47,9 +47,9 @@ def _entry(model_id: str = "tiny-alpha", repo: str = REPO) -> ModelEntry:
 
 
 def _generate(path: Path) -> dict:
-    import llama_cpp
+    from umi_cli.engine.loading import open_llama
 
-    llm = llama_cpp.Llama(model_path=str(path), n_ctx=128, verbose=False, seed=0)
+    llm = open_llama(str(path), n_ctx=128, verbose=False, seed=0)
     try:
         return llm.create_completion("user: hi</s>assistant: ", max_tokens=6, temperature=0.0)
     finally:

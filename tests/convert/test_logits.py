@@ -21,8 +21,10 @@ PROMPT = "user: What is the weather in Paris today?</s>assistant: "
 
 
 def _llama(path: Path, **kwargs):
-    llama_cpp = pytest.importorskip("llama_cpp")
-    return llama_cpp.Llama(model_path=str(path), verbose=False, **kwargs)
+    pytest.importorskip("llama_cpp")
+    from umi_cli.engine.loading import open_llama
+
+    return open_llama(str(path), verbose=False, **kwargs)
 
 
 def _llama_logits(path: Path, ids: list[int]) -> np.ndarray:

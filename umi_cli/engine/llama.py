@@ -9,6 +9,7 @@ from pathlib import Path
 from llama_cpp import Llama
 
 from umi_cli.engine.hardware import default_gpu_layers, physical_cores
+from umi_cli.engine.loading import open_llama
 from umi_cli.engine.logs import capture_llama_log, install_llama_log
 from umi_cli.engine.model import LoadedModel
 from umi_cli.errors import UmiError
@@ -64,8 +65,8 @@ class Engine:
         failure: Exception | None = None
         with capture_llama_log() as lines:
             try:
-                llm = Llama(
-                    model_path=str(path),
+                llm = open_llama(
+                    str(path),
                     n_ctx=n_ctx,
                     n_gpu_layers=self.n_gpu_layers,
                     n_threads=self.n_threads,

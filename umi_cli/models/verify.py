@@ -105,14 +105,14 @@ def verify_model(
 
     ``None`` for an expectation skips comparing it (the value is still reported).
     """
-    import llama_cpp
+    from umi_cli.engine.loading import open_llama
 
     if not path.is_file():
         raise UmiError(f"{path}: no such model file")
     report = VerifyReport(path)
     try:
-        llm = llama_cpp.Llama(
-            model_path=str(path),
+        llm = open_llama(
+            str(path),
             n_ctx=_probe_context(path),
             n_threads=n_threads,
             verbose=False,

@@ -1,0 +1,63 @@
+"""The one way umi (and its tests and benchmarks) opens a GGUF with ``llama_cpp.Llama``.
+
+``Llama.__init__`` builds its ``llama_model_params`` from ``llama_model_default_params()`` and
+loads the model in the same call, exposing no argument for ``use_extra_bufts``. So while a model
+opens with extra buffer types turned off (see :mod:`umi_cli.engine.extra_buffers`), that default
+function is wrapped to return params with the field cleared; a lock keeps other loads out of the
+window.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import llama_cpp
+import llama_cpp.llama_cpp as llama_c
+from llama_cpp import Llama
+
+from umi_cli.engine.extra_buffers import machine_extra_buffers
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+
+
+def supports_extra_buffer_switch() -> bool:
+    """Whether this llama-cpp-python exposes ``llama_model_params.use_extra_bufts``."""
+    return any(name == "use_extra_bufts" for name, *_ in llama_c.llama_model_params._fields_)
+
+
+@contextlib.contextmanager
+def _model_defaults(use_extra_bufts: bool) -> Iterator[None]:
+    original = llama_c.llama_model_default_params
+
+    def defaults() -> llama_c.llama_model_params:
+        params = original()
+        params.use_extra_bufts = use_extra_bufts
+        return params
+
+    llama_c.llama_model_default_params = defaults
+    try:
+        yield
+    finally:
+        llama_c.llama_model_default_params = original
+
+
+def open_llama(model_path: str, **kwargs: Any) -> Llama:
+    """``Llama(model_path, **kwargs)`` with this machine's extra-buffer decision applied."""
+    decision = machine_extra_buffers()
+    if decision.enabled:
+        return Llama(model_path=model_path, **kwargs)
+    if not supports_extra_buffer_switch():
+        log.warning(
+            "llama-cpp-python %s cannot turn off weight repacking (%s); upgrade it to 0.3.36 "
+            "or later",
+            llama_cpp.__version__,
+            decision.reason,
+        )
+        return Llama(model_path=model_path, **kwargs)
+    with _lock, _model_defaults(use_extra_bufts=False):
+        return Llama(model_path=model_path, **kwargs)
