@@ -53,6 +53,14 @@ def cache_dir() -> Path:
     return _platform_dir("XDG_CACHE_HOME", ".cache", "Caches", "LOCALAPPDATA")
 
 
+def data_dir() -> Path:
+    """Records umi keeps for the user: run logs, long-term memory (XDG data home)."""
+    home = _umi_home()
+    if home:
+        return home / "data"
+    return _platform_dir("XDG_DATA_HOME", ".local/share", "Application Support", "APPDATA")
+
+
 def models_dir() -> Path:
     """Where fetched and assembled GGUF files live."""
     return cache_dir() / "models"

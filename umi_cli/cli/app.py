@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from umi_cli import __version__, paths
-from umi_cli.cli import batch, chat, evaluate, models, run, tools
+from umi_cli.cli import batch, chat, doctor, evaluate, models, run, tools
 from umi_cli.errors import UmiError
 
 try:  # typer >= 0.20 vendors its own click
@@ -32,6 +32,7 @@ app.add_typer(evaluate.app, name="eval")
 run.register(app)
 chat.register(app)
 batch.register(app)
+doctor.register(app)
 
 _debug = False
 

@@ -43,23 +43,10 @@ def list_models(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array for scripts.")] = False,
 ) -> None:
     """Every model of the catalog: the profiles using it, its size, and whether it is here."""
+    from umi_cli.models.listing import model_rows
+
     catalog = load_catalog()
-    store = ModelStore()
-    rows = []
-    for entry in catalog.models.values():
-        presence = store.presence(entry)
-        rows.append(
-            {
-                "id": entry.id,
-                "profiles": catalog.profiles_using(entry.id),
-                "format": entry.prompt_format,
-                "size": entry.size,
-                "state": presence.state,
-                "path": str(presence.path) if presence.path else None,
-                "where": presence.where,
-                "description": entry.description,
-            }
-        )
+    rows = model_rows(catalog, ModelStore())
     if as_json:
         print(json.dumps(rows, indent=1))
         return
