@@ -142,7 +142,8 @@ def test_a_repeated_call_is_answered_from_the_earlier_observation(
     first = observations[0]
     for key, observation in zip(keys[1:], observations[1:], strict=True):
         if key == keys[0]:
-            assert (observation.ok, observation.status, observation.size) == (False, None, 0)
+            assert (observation.ok, observation.status, observation.size) == (True, None, 0)
+            assert observation.reused_from == 1
             assert observation.text.startswith(first.text)
             assert f"{key[0]} was already called with these arguments in step 1" in (
                 observation.text
@@ -224,3 +225,62 @@ def test_a_backbone_profile_runs_the_single_model_loop(test_profile, weather_spe
     assert events[-1].outcome == "answered"
     assert {delta.role for delta in of(TokenDelta, events)} == {"backbone"}
     assert [f["role"] for f in agent.last_trace()["figures"]] == ["backbone"]
+
+
+SHOP_SPEC = """\
+name: shop
+base_url: http://127.0.0.1:9
+retries: 0
+apis:
+  - name: search
+    path: /search
+    description: Find items by kind.
+    parameters:
+      - {name: q, in: query, required: true, schema: {type: string, enum: [lamp, desk]}}
+  - name: item
+    path: /item
+    description: One item by id.
+    parameters:
+      - {name: item_id, in: query, required: true, schema: {type: integer}}
+"""
+
+
+def test_a_chat_planner_naming_an_api_keeps_the_schema_exact_grammar(test_profile, tmp_path):
+    """The caller narrows to the API the thought names, with that API's own schema: ``q`` is
+    required and an enum. (A grammar rebuilt from the α-UMi document made every argument
+    optional, and this caller, which likes ``}``, then wrote ``{}``.)"""
+    spec = tmp_path / "shop.yaml"
+    spec.write_text(SHOP_SPEC, encoding="utf-8")
+    # The chat planner's first thought opens "... APIs that need no id: search_for_shop. Call";
+    # this planner goes on with " search_for_shop", so the thought names that API.
+    profile = test_profile(
+        planner={"Ġsearch_for_shop": 9.0},
+        caller={"}": 9.0, "i": 6.0},
+        prompt_format="chat",
+    )
+    agent = build_agent(profile, [str(spec)], AgentOptions(max_steps=1))
+    events = list(agent.run("Find me a lamp."))
+    (thought, *_rest) = of(PlannerThought, events)
+    assert "Call search_for_shop" in thought.text and thought.decision == "caller"
+    (call,) = of(ToolCall, events)
+    assert call.api == "search_for_shop"
+    assert call.arguments in ({"q": "lamp"}, {"q": "desk"})
+
+
+def test_an_internal_error_is_a_failed_run_with_its_traceback_in_the_debug_log(
+    test_profile, weather_spec, tool_server, caplog
+):
+    agent = agent_for(test_profile(), weather_spec, tool_server, max_steps=1)
+
+    def broken(name, arguments):
+        raise RuntimeError("boom")
+
+    agent.toolbox.execute = broken  # a bug in our own code, not something the user can fix
+    with caplog.at_level("DEBUG", logger="umi_cli.agent.session"):
+        finished = list(agent.run("Weather in Paris?"))[-1]
+    assert finished.outcome == "failed"
+    assert finished.error == (
+        "internal error: RuntimeError: boom (run with --debug for the traceback)"
+    )
+    (record,) = [r for r in caplog.records if r.name == "umi_cli.agent.session"]
+    assert record.exc_info is not None and "boom" in str(record.exc_info[1])

@@ -50,15 +50,27 @@ def bytes_to_unicode() -> dict[int, str]:
     return {b: chr(c) for b, c in zip(printable, codes, strict=True)}
 
 
-def vocabulary() -> tuple[list[str], list[int]]:
-    """Token texts and llama.cpp token types, in id order."""
+def vocabulary(extra: tuple[str, ...] = ()) -> tuple[list[str], list[int]]:
+    """Token texts and llama.cpp token types, in id order.
+
+    ``extra`` appends whole-word tokens (GPT-2 form, ``Ġ`` for a leading space) after all the
+    others, so every other id stays the same. No merge reaches them: prompts never tokenize to
+    them, but a model that prefers one writes the whole word in one token.
+    """
     byte_map = bytes_to_unicode()
     tokens = list(SPECIAL_TOKENS) + [byte_map[b] for b in range(256)]
-    tokens += [m.replace(" ", "") for m in MERGES] + list(CONTROL_TOKENS)
+    tokens += [m.replace(" ", "") for m in MERGES] + list(CONTROL_TOKENS) + list(extra)
     types = [int(gguf.TokenType.UNKNOWN)] + [int(gguf.TokenType.CONTROL)] * 2
     types += [int(gguf.TokenType.NORMAL)] * (256 + len(MERGES))
     types += [int(gguf.TokenType.CONTROL)] * len(CONTROL_TOKENS)
+    types += [int(gguf.TokenType.NORMAL)] * len(extra)
     return tokens, types
+
+
+def word_tokens(prefer: dict[str, float]) -> tuple[str, ...]:
+    """The ``prefer`` keys that are whole words (longer than one character, not special)."""
+    special = set(SPECIAL_TOKENS) | set(CONTROL_TOKENS)
+    return tuple(key for key in prefer if len(key) > 1 and key not in special)
 
 
 def token_ids_for(key: str, tokens: list[str]) -> list[int]:
@@ -114,11 +126,12 @@ def write_tiny_gguf(
 
     ``prefer`` maps single characters (or special-token texts such as ``"</s>"``) to a logit boost
     of about that many logits (negative avoids it); random logits spread under 2, so a boost of 5
-    or more makes greedy decoding pick the preferred token wherever it is allowed.
+    or more makes greedy decoding pick the preferred token wherever it is allowed. A longer key
+    (``"Ġsearch_for_shop"``) becomes a whole-word token of its own (see :func:`vocabulary`).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tokens, types = vocabulary()
+    tokens, types = vocabulary(word_tokens(prefer or {}))
     writer = gguf.GGUFWriter(str(path), arch="llama")
     writer.add_name("umi-tiny-test")
     writer.add_context_length(n_ctx)

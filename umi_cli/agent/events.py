@@ -57,6 +57,9 @@ class ToolCall(Event):
 
 @dataclass
 class Observation(Event):
+    """A call's result as the planner sees it; ``reused_from`` is the step whose result answered
+    a repeated call (nothing was sent)."""
+
     step: int
     api: str
     ok: bool
@@ -64,6 +67,7 @@ class Observation(Event):
     text: str
     size: int
     seconds: float
+    reused_from: int | None = None
 
 
 @dataclass

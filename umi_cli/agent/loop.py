@@ -225,12 +225,12 @@ class TaskRun:
         self, history: list[fmt.Turn], attempt: int, step: int, thought: str, allowed: list[str]
     ) -> Iterator[Event]:
         documents = [doc for doc in self.documents if doc["Name"] in allowed]
-        grammar = self.toolbox.caller_grammar(list(allowed)) if self.limits.constrain else None
+        grammar_for = self.toolbox.caller_grammar if self.limits.constrain else None
         called: RoleResult[fmt.CallerOutput] = yield from self._stream(
             step,
             "caller",
             lambda on_token: self.caller.call(
-                documents, history, thought, grammar=grammar, on_token=on_token
+                documents, history, thought, grammar_for=grammar_for, on_token=on_token
             ),
         )
         self._note(attempt, step, "caller", called)
@@ -258,7 +258,9 @@ class TaskRun:
             earlier_step, earlier_text = self._answered[key]
             text = earlier_text + repeated_call_note(action.name, earlier_step)
             self._append(history, "observation", text)
-            yield Observation(step, action.name, False, None, text, 0, 0.0)
+            yield Observation(
+                step, action.name, True, None, text, 0, 0.0, reused_from=earlier_step
+            )
             return
         result = self.toolbox.execute(action.name, arguments if arguments is not None else "{}")
         text = truncate_observation(result.text, self.limits.observation_chars)

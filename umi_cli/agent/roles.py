@@ -6,7 +6,7 @@ documents and the history turns (``{"from", "value"}``) and returns a :class:`Ro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from umi_cli.agent import chat_prompts
@@ -200,27 +200,36 @@ class Caller(Role):
         history: Sequence[fmt.Turn],
         thought: str,
         *,
-        grammar: str | None = None,
+        grammar_for: GrammarSource | None = None,
         on_token: TokenCallback | None = None,
     ) -> RoleResult[fmt.CallerOutput]:
         """One caller turn; ``history`` ends with the planner turn that ``thought`` repeats.
 
-        ``grammar`` overrides the constraint (the loop passes the tools layer's schema-exact
-        grammar); by default it is derived from ``tools`` (names and parameter types).
+        ``grammar_for(names)`` gives the constraint over those APIs (the loop passes the tools
+        layer's schema-exact grammar); without it the grammar is derived from ``tools`` (names
+        and parameter types only). When a chat planner's thought names one API, the grammar
+        admits that API alone: a small caller must not swap it for another one.
         """
         prompt, truncated = self._prompt(tools, history, thought)
-        named = _called_api(thought, tools) if self.prompt_format == "chat" else None
-        if self.decoding.constrain and named is not None:
-            # The planner chose the API; a small caller must not swap it for another one.
-            from umi_cli.tools.grammar import caller_grammar_for
-
-            grammar = caller_grammar_for([named])
-        if self.decoding.constrain and grammar is None:
-            from umi_cli.tools.grammar import caller_grammar_for
-
-            grammar = caller_grammar_for(list(tools))
+        grammar = None
+        if self.decoding.constrain:
+            named = _called_api(thought, tools) if self.prompt_format == "chat" else None
+            names = [str(named["Name"])] if named is not None else [str(t["Name"]) for t in tools]
+            grammar = (grammar_for or _document_grammar(tools))(names)
         done = self._complete(prompt, grammar=grammar, on_token=on_token)
         return RoleResult(fmt.parse_caller(done.text), done.text, done.stats, prompt, truncated)
+
+
+#: The caller grammar over some API names (the tools layer's ``Toolbox.caller_grammar``).
+GrammarSource = Callable[[Sequence[str]], str]
+
+
+def _document_grammar(tools: Sequence[dict[str, Any]]) -> GrammarSource:
+    """A grammar source over raw α-UMi documents (evaluation data that has no specs)."""
+    from umi_cli.tools.grammar import caller_grammar_for
+
+    by_name = {str(tool["Name"]): tool for tool in tools}
+    return lambda names: caller_grammar_for([by_name[name] for name in names])
 
 
 class Summarizer(Role):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +17,9 @@ from umi_cli.agent.events import Event, RunFinished, RunStarted
 from umi_cli.agent.loop import Cancelled, RunLimits, RunRecord, TaskRun, ToolRunner
 from umi_cli.agent.role_base import Decoding, Role
 from umi_cli.agent.roles import Backbone, Caller, Planner, Summarizer
-from umi_cli.errors import ConfigError, UsageError
+from umi_cli.errors import ConfigError, UmiError, UsageError
+
+log = logging.getLogger(__name__)
 
 AGENT_ROLES = ("planner", "caller", "summarizer")
 DEFAULT_CONTEXT = 4096
@@ -128,8 +131,14 @@ class Agent:
             outcome = task_run.record.outcome
         except Cancelled:
             error = "cancelled"
-        except Exception as exc:  # the loop never raises: failures are an outcome
+        except UmiError as exc:  # the user can fix it: one line
             error = one_line(exc)
+        except Exception as exc:  # our bug: a failed outcome, with the traceback in the log
+            log.debug("internal error in the run of %r", task, exc_info=True)
+            error = (
+                f"internal error: {type(exc).__name__}: {one_line(exc)} "
+                "(run with --debug for the traceback)"
+            )
         record = task_run.record if task_run is not None else RunRecord()
         answer = record.answer if outcome == "answered" else None
         self._remember(task, answer)
@@ -222,6 +231,7 @@ def build_agent(
     base_urls: dict[str, str] | None = None,
 ) -> Agent:
     """Resolve the profile, load each distinct GGUF once, load the tools, and wire the roles."""
+    from umi_cli import paths
     from umi_cli.engine import Engine
     from umi_cli.models import resolve_profile
     from umi_cli.tools import Toolbox
@@ -229,7 +239,10 @@ def build_agent(
     options.check()
     toolbox = Toolbox.load(tools, base_urls=base_urls)
     if not toolbox.names():
-        raise ConfigError("no tools selected; add a spec with `umi tools add FILE` or pass --tools")
+        raise ConfigError(
+            "no tools selected; put a spec in "
+            f"{paths.user_tool_specs_dir()} or pass --tools FILE.yaml (see `umi tools list`)"
+        )
     resolved = resolve_profile(profile, download=False)
     roles = [role for role in AGENT_ROLES if role in resolved]
     if len(roles) < len(AGENT_ROLES):

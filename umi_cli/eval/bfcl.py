@@ -133,8 +133,8 @@ class BfclRunner:
         if plan.output.decision != "caller":
             return plan.output.decision, plan.output.text, [], plan.stats
         history.append({"from": "assistant", "value": plan.output.text})
-        grammar = self.grammar(item, toolset) if constrain else None
-        call = roles.caller.call(documents, history, plan.output.text, grammar=grammar)
+        grammar_for = (lambda names: self.grammar(item, toolset.only(names))) if constrain else None
+        call = roles.caller.call(documents, history, plan.output.text, grammar_for=grammar_for)
         parsed = parse_caller_calls(call.raw)
         if not parsed and call.output.name:  # e.g. no newline before "Action Input:"
             parsed = [(call.output.name, call.output.arguments_dict())]

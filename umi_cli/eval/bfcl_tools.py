@@ -9,8 +9,10 @@ decoding. :class:`BfclToolset` maps predicted names back to BFCL's before scorin
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +107,12 @@ class BfclToolset:
 
     def documents(self) -> list[dict[str, Any]]:
         return [tool.document for tool in self.tools]
+
+    def only(self, names: Sequence[str]) -> BfclToolset:
+        """The same toolset limited to ``names`` (the API a planner's thought named)."""
+        narrowed = copy.copy(self)
+        narrowed.tools = [tool for tool in self.tools if tool.name in set(names)]
+        return narrowed
 
     def schemas(self) -> dict[str, dict[str, Any]]:
         return {tool.name: tool.schema for tool in self.tools}

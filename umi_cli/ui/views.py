@@ -178,14 +178,22 @@ class ObservationView:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         event = self.event
-        mark = ("✓ ", "bold green") if event.ok else ("✗ ", "bold red")
-        status = f"HTTP {event.status}" if event.status is not None else "no response"
-        yield Text.assemble(
-            (f"step {event.step} · observation  ", "bold"),
-            mark,
-            (status, "green" if event.ok else "red"),
-            (f" · {human_size(event.size)} · {human_seconds(event.seconds)}", "dim"),
-        )
+        if event.reused_from is not None:
+            yield Text.assemble(
+                (f"step {event.step} · observation  ", "bold"),
+                ("↺ ", "bold cyan"),
+                (f"reused from step {event.reused_from}", "cyan"),
+                (" · repeated call, not sent again", "dim"),
+            )
+        else:
+            mark = ("✓ ", "bold green") if event.ok else ("✗ ", "bold red")
+            status = f"HTTP {event.status}" if event.status is not None else "no response"
+            yield Text.assemble(
+                (f"step {event.step} · observation  ", "bold"),
+                mark,
+                (status, "green" if event.ok else "red"),
+                (f" · {human_size(event.size)} · {human_seconds(event.seconds)}", "dim"),
+            )
         excerpt, lexer = observation_excerpt(event.text, max(options.max_width - 4, 40))
         body = Syntax(excerpt, lexer, background_color="default", word_wrap=True)
         yield Padding(body, (0, 0, 0, 2))
