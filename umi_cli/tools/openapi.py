@@ -146,7 +146,7 @@ class _Importer:
         if info.get("description"):
             spec["description"] = str(info["description"]).strip()
         spec["base_url"] = base_url or self.base_url()
-        auth = self.auth(env)
+        auth = self.auth(env) or self.rapidapi_auth(spec["base_url"], env)
         if auth:
             spec["auth"] = auth
         headers = self.rapidapi_headers(spec["base_url"], auth)
@@ -198,6 +198,9 @@ class _Importer:
         if url.startswith("/"):
             self.warn(f"server URL {url!r} is relative: prefixed with https://example.invalid")
             url = "https://example.invalid" + url
+        elif not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url):
+            self.warn(f"server URL {url!r} has no scheme: https:// assumed")
+            url = "https://" + url.lstrip("/")
         return url.rstrip("/")
 
     def auth(self, env: str | None) -> dict[str, Any] | None:
@@ -226,8 +229,17 @@ class _Importer:
                 )
         return chosen
 
+    def rapidapi_auth(self, base_url: str, env: str | None) -> dict[str, Any] | None:
+        """RapidAPI hosts (``*.p.rapidapi.com``) take the key in ``X-RapidAPI-Key`` even where
+        the document declares no security scheme (RapidAPI's own exports declare none)."""
+        if not _rapidapi_host(base_url):
+            return None
+        self.warn("RapidAPI host: the key is sent as X-RapidAPI-Key from RAPIDAPI_KEY")
+        return {"type": "api_key", "in": "header", "name": "X-RapidAPI-Key",
+                "env": env or "RAPIDAPI_KEY"}
+
     def rapidapi_headers(self, base_url: str, auth: dict[str, Any] | None) -> dict[str, str]:
-        host = re.sub(r"^https?://", "", base_url).split("/")[0]
+        host = _host(base_url)
         if auth and auth.get("name", "").lower() == "x-rapidapi-key" and host:
             return {"X-RapidAPI-Host": host}
         return {}
@@ -357,6 +369,14 @@ class _Importer:
                 entry["description"] = str(description).strip()
             out.append(entry)
         return out
+
+
+def _host(base_url: str) -> str:
+    return re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", base_url).split("/")[0].split(":")[0]
+
+
+def _rapidapi_host(base_url: str) -> bool:
+    return _host(base_url).lower().endswith(".p.rapidapi.com")
 
 
 def _fits(value: Any, kind: str) -> bool:

@@ -350,9 +350,9 @@ def _check_response(checker: _Checker, shape: dict[str, Any], path: FieldPath) -
         checker.add((*path, "max_chars"), "must be at least 1 (e.g. max_chars: 1024)")
 
 
-def validate_file(path: Path) -> list[Problem]:
-    """Every problem of the spec file at ``path`` (empty when it is valid), by line."""
-    source = read_yaml(path)
+def validate_file(path: Path, *, text: str | None = None) -> list[Problem]:
+    """Every problem of the spec file at ``path`` (or of ``text`` read as that file), by line."""
+    source = read_yaml(path, text=text)
     problems = list(source.problems)
     if source.data is not None or not problems:
         problems += check_spec_data(source)
