@@ -101,3 +101,54 @@ def test_user_errors_are_one_line(run_umi, tiny_profile: str, tmp_path: Path) ->
     assert mode.returncode == 2 and "--mode triple" in mode.stderr
     style = run_umi("eval", "toolbench", str(bad), "--prompt-style", "fancy")
     assert style.returncode == 2 and "--prompt-style fancy" in style.stderr
+
+
+def test_sigkill_mid_evaluation_loses_and_repeats_no_prediction(
+    umi_home, tiny_profile: str, dev_file: Path, tmp_path
+):
+    """A crash inside llama.cpp kills the process whatever we do; what was written survives."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "results"
+    limit = 24
+    command = [
+        sys.executable, "-m", "umi_cli", "eval", "toolbench", str(dev_file),
+        "--profile", tiny_profile, "-o", str(out), "--limit", str(limit), "--json",
+    ]  # fmt: skip
+    env = {**os.environ, "UMI_HOME": str(umi_home)}
+    root = Path(__file__).resolve().parents[2]
+    predictions = out / "predictions.jsonl"
+    process = subprocess.Popen(
+        command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not (predictions.exists() and predictions.read_text().count("\n") >= 2):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no prediction appeared"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    first = _records(out)
+    assert 2 <= len(first) < limit
+    with predictions.open("a") as handle:  # what a kill during a write leaves behind
+        handle.write('{"id": "0:1", "predicted": {"deci')
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    lines = predictions.read_text(encoding="utf-8").splitlines()
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            assert line.startswith('{"id": "0:1", "predicted"')  # the torn line, left alone
+    ids = [r["id"] for r in records]
+    samples = step_samples(load_trajectories(dev_file))[:limit]
+    assert sorted(ids) == sorted(s.id for s in samples)  # each sample exactly once
+    assert records[: len(first)] == first
+    assert json.loads(done.stdout)["metrics"]["samples"] == limit
