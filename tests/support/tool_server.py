@@ -23,6 +23,11 @@ Endpoints (all JSON unless said otherwise):
 - ``GET /fault/invalid-json``: ``application/json`` content type, broken body.
 - ``GET /fault/huge?mb=N``: streams N MiB (default 32) of a JSON array, chunk by chunk.
 - ``GET /fault/redirect-away``: 302 to the second server (another port, i.e. another origin).
+- Hostile answers: ``echo-key`` (the ``X-Api-Key`` back in a header and the body),
+  ``redirect-key`` (a home redirect carrying it), ``long-key`` (it across the 1,024-character
+  cut), ``nested?depth=N`` (``[[[…]]]``), ``gzip`` (a real gzip body), ``gzip-bomb``
+  (``Content-Encoding: gzip, gzip``, 512 MiB inflated), ``trickle?seconds=S`` (a byte at a
+  time), ``empty`` (a 200 JSON answer with no body).
 - ``GET /fault/redirect-home``: 302 to ``/music/search?q=love`` on the same server.
 - ``GET /fault/redirect-file``: 302 to ``file:///etc/passwd``.
 - ``GET /weather/down``: 503 while ``server.down`` is true, else a reading.
@@ -33,14 +38,17 @@ Endpoints (all JSON unless said otherwise):
 from __future__ import annotations
 
 import contextlib
+import functools
+import gzip
 import json
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 TRACKS = [
     {"id": 1, "title": "Love Story", "artist": "Taylor Swift", "duration": 235},
@@ -229,6 +237,38 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(302, {}, headers={"Location": "/music/search?q=love"})
         elif name == "redirect-file":
             self._send(302, {}, headers={"Location": "file:///etc/passwd"})
+        elif name == "echo-key":  # a careless server: the key back in a header and the body
+            key = self.headers.get("X-Api-Key", "")
+            self._send(200, {"your_key": key}, headers={"X-Echo-Key": key})
+        elif name == "redirect-key":  # a home redirect whose Location carries the key
+            key = quote(self.headers.get("X-Api-Key", ""), safe="")
+            self._send(302, {}, headers={"Location": f"/music/search?q=love&token={key}"})
+        elif name == "long-key":  # the key across the 1,024-character observation cut
+            key = self.headers.get("X-Api-Key", "")
+            pad = 1024 - len('{"pad": "", "key": "') - len(key) // 2
+            self._send(200, {"pad": "x" * pad, "key": key, "tail": "y" * 200})
+        elif name == "nested":
+            depth = int(q.get("depth", "5000"))
+            self._send(200, raw=b"[" * depth + b"]" * depth, content_type="application/json")
+        elif name == "gzip":
+            body = gzip.compress(json.dumps({"ok": True, "words": ["zipped"] * 50}).encode())
+            self._send(200, raw=body, content_type="application/json",
+                       headers={"Content-Encoding": "gzip"})  # fmt: skip
+        elif name == "gzip-bomb":
+            self._send(200, raw=gzip_bomb(), content_type="application/json",
+                       headers={"Content-Encoding": "gzip, gzip"})  # fmt: skip
+        elif name == "trickle":  # one byte at a time, for as long as it likes
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            until = time.monotonic() + float(q.get("seconds", "20"))
+            while time.monotonic() < until:
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(float(q.get("interval", "0.2")))
+        elif name == "empty":
+            self._send(200, raw=b"", content_type="application/json")
         else:
             self._send(404, {"message": f"no fault {name}"})
 
@@ -244,6 +284,15 @@ class _Handler(BaseHTTPRequestHandler):
             part = chunk[: total - sent]
             self.wfile.write(part)
             sent += len(part)
+
+
+@functools.cache
+def gzip_bomb(megabytes: int = 512) -> bytes:
+    """``megabytes`` MiB of zeros, gzipped twice (a few KB on the wire)."""
+    inner = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(1 << 20)
+    packed = b"".join(inner.compress(zeros) for _ in range(megabytes)) + inner.flush()
+    return gzip.compress(packed, 9)
 
 
 class _Server(ThreadingHTTPServer):
@@ -387,6 +436,22 @@ apis:
   - {{name: redirect home, description: Redirects within the host., path: /fault/redirect-home}}
   - {{name: redirect file, description: Redirects to a file URL., path: /fault/redirect-file}}
   - {{name: down, description: Fails while the server is marked down., path: /weather/down}}
+  - {{name: echo key, description: Echoes the API key., path: /fault/echo-key}}
+  - {{name: redirect key, description: Redirects home with the key., path: /fault/redirect-key}}
+  - {{name: long key, description: The key across the cut., path: /fault/long-key}}
+  - name: nested
+    description: Deeply nested JSON.
+    path: /fault/nested
+    parameters:
+      - {{name: depth, in: query, schema: {{type: integer}}}}
+  - {{name: zipped, description: A gzip body., path: /fault/gzip}}
+  - {{name: gzip bomb, description: Stacked gzip of zeros., path: /fault/gzip-bomb}}
+  - name: trickle
+    description: One byte at a time.
+    path: /fault/trickle
+    parameters:
+      - {{name: seconds, in: query, schema: {{type: number}}}}
+  - {{name: empty, description: An empty JSON body., path: /fault/empty}}
 """
 
 

@@ -13,6 +13,7 @@ import typer
 from umi_cli import __version__, paths
 from umi_cli.cli import batch, chat, doctor, evaluate, models, run, tools
 from umi_cli.errors import UmiError
+from umi_cli.secrets import install_log_redaction, redact
 
 try:  # typer >= 0.20 vendors its own click
     from typer._click import exceptions as click_errors
@@ -71,6 +72,7 @@ def root(
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    install_log_redaction()  # every record, whatever library logs it, has secrets masked
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -92,17 +94,17 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except UmiError as exc:
         if _debug:
-            traceback.print_exc()
-        print(f"umi: error: {exc}", file=sys.stderr)
+            print(redact(traceback.format_exc()), end="", file=sys.stderr)
+        print(f"umi: error: {redact(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("umi: interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # our bug: say so in one line unless --debug
+    except Exception as exc:  # our bug: say so in one line; the traceback with --debug
         if _debug:
-            raise
+            print(redact(traceback.format_exc()), end="", file=sys.stderr)
         print(
-            f"umi: internal error: {type(exc).__name__}: {exc} "
+            f"umi: internal error: {type(exc).__name__}: {redact(str(exc))} "
             "(run with --debug for the traceback)",
             file=sys.stderr,
         )

@@ -21,7 +21,9 @@ from urllib.parse import quote
 import httpx
 
 from umi_cli import __version__
+from umi_cli.secrets import redact, remember
 from umi_cli.tools.arguments import ArgumentError, BoundArguments, bind_arguments, parse_arguments
+from umi_cli.tools.body import ACCEPTED_CODINGS, BodyError, read_body
 from umi_cli.tools.shape import shape_response
 from umi_cli.tools.spec import Api, ToolSpec
 
@@ -145,7 +147,7 @@ class Executor:
                 api=name,
                 ok=True,
                 status=body.status,
-                text=_redact(truncate_observation(shaped, limit), secret),
+                text=truncate_observation(_redact(shaped, secret), limit),
                 size=body.size,
                 seconds=time.perf_counter() - started,
             )
@@ -159,7 +161,9 @@ class Executor:
     def _secret_value(self, tool: ToolSpec) -> str | None:
         if tool.auth is None:
             return None
-        return self._env.get(tool.auth.env) or None
+        secret = self._env.get(tool.auth.env) or None
+        remember(secret)  # from now on masked in every text and log record umi writes
+        return secret
 
     def _failure(
         self,
@@ -173,8 +177,7 @@ class Executor:
         retryable: bool,
     ) -> ToolResult:
         payload = {"error": message, "status": status, **extra}
-        text = truncate_observation(json.dumps(payload, ensure_ascii=False), 1024)
-        text = _redact(text, secret)
+        text = truncate_observation(_redact(json.dumps(payload, ensure_ascii=False), secret), 1024)
         log.info("call %s failed: %s", name, _redact(message, secret))
         return ToolResult(
             api=name,
@@ -198,6 +201,7 @@ class Executor:
         headers = {
             "User-Agent": f"umi/{__version__}",
             "Accept": "application/json, text/plain;q=0.9, */*;q=0.5",
+            "Accept-Encoding": ", ".join(ACCEPTED_CODINGS),
             **tool.headers,
         }
         headers.update({k: _query_value(v) for k, v in bound.header.items()})
@@ -245,6 +249,7 @@ class Executor:
 
     def _send_once(self, tool: ToolSpec, request: httpx.Request, secret: str | None) -> _Body:
         home = origin(request.url)
+        deadline = time.monotonic() + tool.timeout  # the whole answer, redirects included
         for _ in range(self.settings.max_redirects + 1):
             log.debug("%s %s", request.method, _redact(str(request.url), secret))
             try:
@@ -267,14 +272,13 @@ class Executor:
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     target = request.url.join(response.headers["location"])
                     if origin(target) != home:
-                        scheme, host, port = origin(target)
+                        where = _where(target, response.headers["location"], secret)
                         raise _CallFailed(
-                            f"redirect to another host refused ({scheme}://{host}:{port})",
-                            response.status_code,
+                            f"redirect to another host refused ({where})", response.status_code
                         )
                     request = self._redirected(request, response.status_code, target, tool)
                     continue
-                return self._read(response, tool, secret)
+                return self._read(response, tool, secret, deadline)
             finally:
                 response.close()
         raise _CallFailed("too many redirects", None)
@@ -297,30 +301,29 @@ class Executor:
             timeout=httpx.Timeout(tool.timeout),
         )
 
-    def _read(self, response: httpx.Response, tool: ToolSpec, secret: str | None) -> _Body:
+    def _read(
+        self, response: httpx.Response, tool: ToolSpec, secret: str | None, deadline: float
+    ) -> _Body:
         cap = self.settings.max_response_bytes
-        chunks: list[bytes] = []
-        size = 0
-        clipped = False
+        late = f"the API did not finish answering within {tool.timeout:g} s (timeout)"
         try:
-            for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > cap:
-                    clipped = True
-                    break
+            body = read_body(
+                response.iter_raw(),
+                content_encoding=response.headers.get("content-encoding"),
+                limit=cap,
+                deadline=deadline,
+            )
+        except BodyError as exc:
+            raise _CallFailed(late if exc.timeout else str(exc), response.status_code) from None
         except httpx.TimeoutException:
-            raise _CallFailed(
-                f"the API did not finish answering within {tool.timeout:g} s (timeout)",
-                response.status_code,
-            ) from None
+            raise _CallFailed(late, response.status_code) from None
         except httpx.HTTPError as exc:
             raise _CallFailed(
                 f"reading the response failed: {_redact(str(exc), secret)}",
                 response.status_code,
                 retryable=True,
             ) from None
-        data = b"".join(chunks)[:cap]
+        data, clipped, size = body.data, body.clipped, len(body.data)
         text = data.decode(response.encoding or "utf-8", errors="replace")
         status = response.status_code
         if clipped:
@@ -331,7 +334,7 @@ class Executor:
                 status,
                 retryable=status == 429 or status >= 500,
             )
-            failure.extra["response"] = truncate_observation(text.strip(), 300)
+            failure.extra["response"] = truncate_observation(_redact(text.strip(), secret), 300)
             wait = _retry_after(response.headers.get("retry-after"))
             if wait is not None:
                 failure.extra["_wait"] = wait
@@ -342,16 +345,31 @@ class Executor:
     def _observation(self, api: Api, body: _Body) -> str:
         if body.clipped:
             return body.text
+        if not body.text.strip():
+            return f"(the API answered HTTP {body.status} with an empty body)"
         try:
             value = json.loads(body.text)
+        except RecursionError:
+            return body.text.strip()  # nested deeper than Python reads: shown as text
         except json.JSONDecodeError as exc:
             if body.declared_json:
                 failure = _CallFailed(f"the API answered invalid JSON: {exc.msg}", body.status)
-                failure.extra["response"] = truncate_observation(body.text.strip(), 300)
+                failure.extra["response"] = truncate_observation(redact(body.text.strip()), 300)
                 raise failure from None
             return body.text.strip()
         value = shape_response(value, api.response.keep, api.response.fields)
-        return json.dumps(value, ensure_ascii=False)
+        try:
+            return json.dumps(value, ensure_ascii=False)
+        except RecursionError:
+            return body.text.strip()
+
+
+def _where(target: httpx.URL, location: str, secret: str | None) -> str:
+    """Where a redirect points, for a message: the origin of a web URL, else the Location."""
+    if target.scheme in ("http", "https"):
+        scheme, host, port = origin(target)
+        return f"{scheme}://{host}:{port}"
+    return _redact(location.strip()[:200], secret)
 
 
 def _retry_after(header: str | None) -> float | None:
@@ -369,6 +387,5 @@ def _retry_after(header: str | None) -> float | None:
 
 
 def _redact(text: str, secret: str | None) -> str:
-    if secret:
-        text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
-    return text
+    remember(secret)
+    return redact(text)
