@@ -182,3 +182,35 @@ def test_corrupt_results_line_is_a_usage_error(run_umi, tmp_path):
     out.write_text('garbage\n{"id": "b", "outcome": "answered"}\n')
     done = run_umi("batch", tasks, "-o", out, "-p", "tiny", timeout=TIMEOUT)
     assert done.returncode == 2 and f"{out}:1:" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("tasks", None),  # -o is the task file itself
+        ("one_line.json", '{"name": "my settings", "keep": true}'),  # no newline, no results
+        ("notes.jsonl", '{"id": "a", "outcome": "answered"}\n{"id": "b"'),  # not our fields
+    ],
+)
+def test_an_output_that_is_not_a_results_file_is_refused_untouched(
+    run_umi, tmp_path, name, content
+):
+    tasks = write_tasks(tmp_path / "tasks.jsonl", [{"id": "a", "query": "q"}])
+    out = tasks if content is None else tmp_path / name
+    if content is not None:
+        out.write_text(content)
+    before = out.read_bytes()
+    done = run_umi("batch", tasks, "-o", out, "-p", "tiny", timeout=TIMEOUT)
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"umi: error: {out}") or line.startswith(f"umi: error: -o {out}")
+    assert out.read_bytes() == before
+
+
+def test_an_output_folder_is_a_usage_error(run_umi, tmp_path):
+    tasks = write_tasks(tmp_path / "tasks.jsonl", [{"id": "a", "query": "q"}])
+    done = run_umi("batch", tasks, "-o", tmp_path, "-p", "tiny", timeout=TIMEOUT)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"umi: error: -o {tmp_path}: is a folder; give a results file (e.g. {tmp_path}/out.jsonl)"
+    ]

@@ -18,7 +18,13 @@ import typer
 from rich.console import Console
 
 from umi_cli.cli import common
-from umi_cli.cli.batch_files import BatchTask, ResultsWriter, read_results, read_tasks
+from umi_cli.cli.batch_files import (
+    BatchTask,
+    ResultsWriter,
+    check_output,
+    read_results,
+    read_tasks,
+)
 from umi_cli.errors import UmiError
 from umi_cli.ui.batch_view import BatchSummary, batch_progress
 from umi_cli.ui.consumers import RunTally
@@ -140,6 +146,7 @@ def batch(
     Task-level `tools` replace --tools for that task. Exit code 0 once every task is recorded
     (whatever its outcome), 2 for a bad task file, 130 when interrupted.
     """
+    check_output(output, tasks_file)
     tasks = read_tasks(tasks_file)
     settings = common.agent_settings(
         profile=profile,

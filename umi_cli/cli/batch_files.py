@@ -69,6 +69,8 @@ def _parse_task(raw: str, where: str, number: int) -> BatchTask:
         data = json.loads(raw)
     except ValueError as exc:
         raise UsageError(f"{where}: not valid JSON ({exc.args[0]})") from None
+    except RecursionError:
+        raise UsageError(f"{where}: not valid JSON (nested too deeply)") from None
     if not isinstance(data, dict):
         raise UsageError(f'{where}: expected an object like {{"id": "t1", "query": "..."}}')
     task_id = data.get("id")
@@ -88,23 +90,40 @@ def _parse_task(raw: str, where: str, number: int) -> BatchTask:
     return BatchTask(id=task_id, query=query.strip(), tools=tools or None, line=number)
 
 
+def check_output(output: Path, tasks_file: Path) -> None:
+    """Refuse an ``-o`` that is the task file itself or a folder (exit 2; nothing touched)."""
+    if output.is_dir():
+        raise UsageError(f"-o {output}: is a folder; give a results file (e.g. {output}/out.jsonl)")
+    if output.exists() and tasks_file.exists() and output.samefile(tasks_file):
+        raise UsageError(f"-o {output}: is the task file itself; give another results file")
+
+
 def read_results(path: Path) -> dict[str, dict[str, Any]]:
-    """Results already recorded, by task id; a torn last line (killed run) is cut off the file."""
+    """Results already recorded, by task id.
+
+    Only a killed run's torn line is repaired: a last line without its newline that follows
+    valid result lines is cut off. Any other line that is not a result means the file is not a
+    results file, and it is refused (UsageError) and left exactly as it is.
+    """
     if not path.exists():
         return {}
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"-o {path}: cannot read the results file ({exc.strerror})") from None
     lines = data.splitlines(keepends=True)
-    last_filled = max((i for i, raw in enumerate(lines) if raw.strip()), default=-1)
     results: dict[str, dict[str, Any]] = {}
     kept = 0
     for index, raw in enumerate(lines):
         if raw.strip():
             record = _parse_result(raw)
             if record is None:
-                if index == last_filled:  # torn by a killed run: drop it
+                torn = index == len(lines) - 1 and not raw.endswith(b"\n") and bool(results)
+                if torn:  # a killed run's last write: drop it
                     break
                 raise UsageError(
-                    f"{path}:{index + 1}: not a result line; remove it or choose another -o file"
+                    f"{path}:{index + 1}: not a result line, so this is not a results file of "
+                    "umi batch; nothing was changed (choose another -o file)"
                 )
             results[str(record["id"])] = record
         kept += len(raw)
@@ -116,9 +135,9 @@ def read_results(path: Path) -> dict[str, dict[str, Any]]:
 def _parse_result(raw: bytes) -> dict[str, Any] | None:
     try:
         record = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
-    if not isinstance(record, dict) or "id" not in record or "outcome" not in record:
+    if not isinstance(record, dict) or set(RESULT_FIELDS) - set(record):
         return None
     return record
 
