@@ -1,8 +1,18 @@
-"""umi: small open models cooperating as planner, caller and summarizer (α-UMi)."""
+"""umi: small open models cooperating as planner, caller and summarizer (α-UMi).
 
-from importlib.metadata import PackageNotFoundError, version
+Importing the package imports nothing else (the entry point guards Ctrl-C around the CLI's
+imports); ``__version__`` is read from the installed metadata on first use.
+"""
 
-try:
-    __version__ = version("umi-cli")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+source"
+from __future__ import annotations
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("umi-cli")
+        except PackageNotFoundError:  # running from a source tree that was not installed
+            return "0.0.0+source"
+    raise AttributeError(name)

@@ -1,5 +1,5 @@
 """`python -m umi_cli` runs the CLI."""
 
-from umi_cli.cli.app import main
+from umi_cli.entry import main
 
 main()

@@ -121,6 +121,7 @@ def write_tiny_gguf(
     prefer: dict[str, float] | None = None,
     chat_template: str | None = CHATML_TEMPLATE,
     n_ctx: int = 4096,
+    block_count: int = N_LAYER,
 ) -> Path:
     """Write the tiny model to ``path`` and return it.
 
@@ -136,7 +137,7 @@ def write_tiny_gguf(
     writer.add_name("umi-tiny-test")
     writer.add_context_length(n_ctx)
     writer.add_embedding_length(N_EMBD)
-    writer.add_block_count(N_LAYER)
+    writer.add_block_count(block_count)  # a different value than N_LAYER makes a damaged file
     writer.add_feed_forward_length(N_FF)
     writer.add_head_count(N_HEAD)
     writer.add_head_count_kv(N_HEAD)

@@ -238,3 +238,37 @@ def test_an_import_that_would_not_validate_writes_nothing(run_umi, tmp_path):
     assert "base_url: must be an http:// or https:// URL" in result.stderr
     assert "nothing written to" in result.stderr.splitlines()[-1]
     assert "wrote" not in result.stdout
+
+
+def test_a_schema_that_refers_to_itself_is_cut_with_a_warning(tmp_path):
+    document = {
+        "openapi": "3.0.0",
+        "info": {"title": "tree"},
+        "servers": [{"url": "https://tree.example"}],
+        "components": {"schemas": {"Node": {
+            "type": "array", "items": {"$ref": "#/components/schemas/Node"}}}},
+        "paths": {"/grow": {"post": {"operationId": "grow", "requestBody": {"content": {
+            "application/json": {"schema": {"type": "object", "properties": {
+                "tree": {"$ref": "#/components/schemas/Node"}}}}}}}}},
+    }  # fmt: skip
+    path = tmp_path / "tree.json"
+    path.write_text(json.dumps(document))
+    result = import_openapi(path)
+    assert any("(recursive?): cut to array" in warning for warning in result.warnings)
+    out = tmp_path / "tree.yaml"
+    out.write_text(result.to_yaml())
+    assert validate_file(out) == []
+
+
+def test_paths_that_are_a_list_and_yaml_aliases_are_one_line_errors(run_umi, tmp_path):
+    listed = tmp_path / "listed.json"
+    listed.write_text(json.dumps({"openapi": "3.0.0", "paths": ["/a", "/b"]}))
+    result = run_umi("tools", "import-openapi", str(listed), "-o", str(tmp_path / "o.yaml"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"umi: error: {listed}: field 'paths' must be a mapping (fix the document)"
+    )
+    aliased = tmp_path / "aliased.yaml"
+    aliased.write_text("openapi: 3.0.0\ninfo: &i {title: t}\nx: *i\n")
+    result = run_umi("tools", "import-openapi", str(aliased), "-o", str(tmp_path / "o.yaml"))
+    assert result.returncode == 2 and "anchors (&name) are not supported" in result.stderr

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from umi_cli.agent import format as fmt
+from umi_cli.inputs import parse_json
 
 PROMPT_STYLES = ("readable", "example", "alpha-umi")
 
@@ -178,7 +179,7 @@ def compact_observation(text: str, limit: int = OBSERVATION_CHARS) -> str:
     if not marker:  # no note from umi after the API's text
         body, note = note, ""
     try:
-        compact = _compact(json.loads(body))
+        compact = _compact(parse_json(body))
     except ValueError:
         compact = re.sub(r'"([^"\\]{1,40})":\s*', r"\1: ", body)
     compact = compact if len(compact) <= limit else compact[:limit] + "..."
@@ -196,7 +197,7 @@ def _compact(value: Any) -> str:
         inner = value.strip()
         if inner[:1] in ("{", "["):
             try:
-                return _compact(json.loads(inner))
+                return _compact(parse_json(inner))
             except ValueError:
                 pass
         return json.dumps(value, ensure_ascii=False) if ("," in value or ":" in value) else value

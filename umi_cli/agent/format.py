@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from umi_cli.inputs import parse_json
+
 PLANNER = "You have assess to the following apis:\n{doc}\nThe conversation history is:\n{history}\nYou are the assistant to plan what to do next and whether is caller's or conclusion's turn to answer.\nAnswer with a following format:\nThe thought of the next step, followed by Next: caller or conclusion or give up."  # noqa: E501
 
 CALLER = "You have assess to the following apis:\n{doc}\nThe conversation history is:\n{history}\nThe thought of this step is:\n{thought}\nBase on the thought make an api call in the following format:\nAction: the name of api that should be called in this step, should be exactly in [{tool_names}],\nAction Input: the api call request."  # noqa: E501
@@ -194,7 +196,7 @@ class CallerOutput:
     def arguments_dict(self) -> dict[str, Any] | None:
         """The arguments as a JSON object, or None when they do not parse as one."""
         try:
-            value = json.loads(self.arguments)
+            value = parse_json(self.arguments)
         except ValueError:
             return None
         return value if isinstance(value, dict) else None

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from umi_cli.errors import UmiError
+from umi_cli.inputs import parse_json
 
 REQUIRED_KEYS = ("tools", "instruction", "conversations")
 TURN_KINDS = ("user", "assistant", "caller", "observation", "conclusion")
@@ -34,7 +35,7 @@ def load_trace(path: Path | str) -> dict[str, Any]:
     """Read a trace file, checking the ToolBench shape; one-line UmiError when it is not one."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UmiError(f"{path}: no such trace file") from None
     except (OSError, ValueError) as exc:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from umi_cli.errors import UsageError
+from umi_cli.inputs import parse_json
 
 #: The fields of one results line, in order.
 RESULT_FIELDS = (
@@ -66,7 +67,7 @@ def read_tasks(path: Path) -> list[BatchTask]:
 
 def _parse_task(raw: str, where: str, number: int) -> BatchTask:
     try:
-        data = json.loads(raw)
+        data = parse_json(raw)
     except ValueError as exc:
         raise UsageError(f"{where}: not valid JSON ({exc.args[0]})") from None
     except RecursionError:
@@ -134,7 +135,7 @@ def read_results(path: Path) -> dict[str, dict[str, Any]]:
 
 def _parse_result(raw: bytes) -> dict[str, Any] | None:
     try:
-        record = json.loads(raw)
+        record = parse_json(raw)
     except (ValueError, RecursionError):
         return None
     if not isinstance(record, dict) or set(RESULT_FIELDS) - set(record):

@@ -125,8 +125,20 @@ def parse_base_urls(values: list[str]) -> dict[str, str]:
 
 
 def read_task(task: str) -> str:
-    """The task text: the argument itself, or standard input when it is ``-``."""
-    text = sys.stdin.read() if task == "-" else task
+    """The task text: the argument itself, or standard input (UTF-8) when it is ``-``."""
+    if task == "-":
+        try:
+            text = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                f"standard input is not UTF-8 text (byte {exc.start}); give the task as UTF-8"
+            ) from None
+    else:
+        text = task
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that were not UTF-8 reach argv as surrogates
+            raise UsageError("the TASK argument is not UTF-8 text; give it as UTF-8") from None
     text = text.strip()
     if not text:
         source = "standard input" if task == "-" else "the TASK argument"

@@ -128,6 +128,8 @@ def _entry_or_file(catalog: Catalog, target: str) -> tuple[ModelEntry | None, Pa
     candidate = Path(target).expanduser()
     if candidate.is_file():
         return None, candidate
+    if target.endswith(".gguf") or "/" in target or "\\" in target:
+        raise UsageError(f"{target}: no such file (give a GGUF file path or a model id)")
     catalog.model(target)  # raises the UsageError listing the known ids
     raise AssertionError("unreachable")
 

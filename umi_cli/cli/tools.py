@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from umi_cli.errors import UmiError, UsageError
+from umi_cli.inputs import parse_json
 from umi_cli.tools import Toolbox
 from umi_cli.tools.naming import standardize
 from umi_cli.tools.openapi import import_openapi
@@ -135,7 +136,7 @@ def _parse_arg(text: str) -> tuple[str, Any]:
         raise UsageError(f"--arg {text!r} must look like name=value (e.g. --arg q=love)")
     key, raw = text.split("=", 1)
     try:
-        value = json.loads(raw)
+        value = parse_json(raw)
     except json.JSONDecodeError:
         value = raw
     return key.strip(), value
@@ -186,7 +187,7 @@ def call(
     arguments: dict[str, Any] = {}
     if input_json:
         try:
-            arguments = json.loads(input_json)
+            arguments = parse_json(input_json)
         except json.JSONDecodeError as exc:
             raise UsageError(f"--input is not valid JSON: {exc.msg}") from None
         if not isinstance(arguments, dict):

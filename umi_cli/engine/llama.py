@@ -8,6 +8,7 @@ from pathlib import Path
 
 from llama_cpp import Llama
 
+from umi_cli.engine.gguf_header import check_gguf
 from umi_cli.engine.hardware import default_gpu_layers, physical_cores
 from umi_cli.engine.loading import open_llama
 from umi_cli.engine.logs import capture_llama_log, install_llama_log
@@ -55,6 +56,10 @@ class Engine:
     def _open(self, path: Path, n_ctx: int) -> Llama:
         if not path.is_file():
             raise UmiError(f"model file not found: {path}")
+        try:
+            check_gguf(path)  # llama.cpp aborts the process on some malformed headers
+        except UmiError as exc:
+            raise UmiError(f"cannot load model {path}: {exc}") from None
         log.debug(
             "loading %s (n_ctx=%d, n_gpu_layers=%d, n_threads=%d)",
             path,

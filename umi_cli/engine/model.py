@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import llama_cpp
 from llama_cpp import Llama
 
 from umi_cli.engine.chat import render_chat
@@ -13,6 +14,22 @@ from umi_cli.engine.completion import TokenPieces, run_completion
 from umi_cli.engine.slots import SlotTable
 from umi_cli.engine.types import Completion, CompletionRequest, TokenCallback
 from umi_cli.errors import UmiError
+
+
+def tokenize(vocab: Any, data: bytes, *, add_bos: bool, special: bool) -> list[int]:
+    """Token ids of UTF-8 ``data``, in a buffer sized by the text.
+
+    (``Llama.tokenize`` sizes its buffer by the model's trained context, which a damaged
+    header can make gigabytes large.)
+    """
+    size = len(data) + 2
+    for _ in range(2):
+        buffer = (llama_cpp.llama_token * size)()
+        count = llama_cpp.llama_tokenize(vocab, data, len(data), buffer, size, add_bos, special)
+        if count >= 0:
+            return list(buffer[:count])
+        size = -count  # the buffer was too small: -count tokens are needed
+    raise UmiError("llama.cpp could not tokenize the text")
 
 
 class LoadedModel:
@@ -51,7 +68,8 @@ class LoadedModel:
     def tokenize(self, text: str, *, special: bool = True, add_bos: bool = False) -> list[int]:
         """Token ids of ``text``; with ``special`` written special tokens (``</s>``) are parsed."""
         with self._lock:
-            return self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special)
+            return tokenize(self._pieces.vocab, text.encode("utf-8"), add_bos=add_bos,
+                            special=special)  # fmt: skip
 
     def count_tokens(self, text: str) -> int:
         """How many tokens ``text`` takes (special tokens parsed, no BOS)."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from umi_cli.agent.format import parse_caller, parse_planner
 from umi_cli.errors import UsageError
+from umi_cli.inputs import parse_json
 
 ROLES = {"user", "assistant", "caller", "observation", "conclusion"}
 
@@ -51,7 +52,7 @@ class StepSample:
 def load_trajectories(path: Path) -> list[dict[str, Any]]:
     """Read a JSON list of trajectories (or one trajectory object, e.g. a trace file)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file; give a ToolBench JSON file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

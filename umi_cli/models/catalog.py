@@ -60,6 +60,10 @@ def read_catalog_file(file: Path) -> ParsedCatalog:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read the catalog ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{file}: not UTF-8 text (byte {exc.start}); save the catalog as UTF-8"
+        ) from None
     return parse_catalog(text, file)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from umi_cli.errors import ConfigError
+from umi_cli.inputs import StrictYamlLoader
 from umi_cli.models.entry import (
     PROMPT_FORMATS,
     ROLES,
@@ -73,7 +74,7 @@ def parse_catalog(text: str, file: Path) -> ParsedCatalog:
     """Validate catalog text read from ``file``; raise ConfigError on the first problem."""
     where = _Where(file)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=StrictYamlLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

@@ -66,6 +66,10 @@ def _probe_context(path: Path, most: int = 512) -> int:
 
 
 def _check_tokens(report: VerifyReport, llm, eos_text: str | None) -> None:
+    import llama_cpp
+
+    from umi_cli.engine.model import tokenize
+
     metadata = llm.metadata
     bos, eos = (
         _int(metadata, "tokenizer.ggml.bos_token_id"),
@@ -81,7 +85,8 @@ def _check_tokens(report: VerifyReport, llm, eos_text: str | None) -> None:
         report.add("eos text", False, f"EOS token {eos} is {text!r}, expected {eos_text!r}")
         return
     prompt = PROBE_PROMPT.replace("</s>", text)
-    ids = llm.tokenize(prompt.encode(), add_bos=False, special=True)
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    ids = tokenize(vocab, prompt.encode(), add_bos=False, special=True)
     report.add(
         "eos in prompt",
         ids.count(eos) == 1,
@@ -105,11 +110,17 @@ def verify_model(
 
     ``None`` for an expectation skips comparing it (the value is still reported).
     """
+    from umi_cli.engine.gguf_header import check_gguf
     from umi_cli.engine.loading import open_llama
 
     if not path.is_file():
         raise UmiError(f"{path}: no such model file")
     report = VerifyReport(path)
+    try:
+        check_gguf(path)
+    except UmiError as exc:
+        report.add("load", False, f"{path.name}: {exc}")
+        return report
     try:
         llm = open_llama(
             str(path),

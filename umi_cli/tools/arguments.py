@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from umi_cli.inputs import parse_json
 from umi_cli.tools.spec import Api, Parameter
 from umi_cli.tools.validate import value_has_type
 
@@ -34,7 +35,7 @@ def parse_arguments(arguments: str | dict[str, Any] | None) -> dict[str, Any]:
     if not text:
         return {}
     try:
-        value = json.loads(text)
+        value = parse_json(text)
     except json.JSONDecodeError as exc:
         raise ArgumentError(f"Action Input is not valid JSON: {exc.msg} at char {exc.pos}") from exc
     if not isinstance(value, dict):
@@ -79,7 +80,7 @@ def _parse_number(text: str, kind: str, param: Parameter) -> int | float:
 
 def _parse_json_text(text: str, kind: str, param: Parameter) -> Any:
     try:
-        value = json.loads(text)
+        value = parse_json(text)
     except json.JSONDecodeError:
         value = None
     if value_has_type(value, kind):

@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from umi_cli import __version__
+from umi_cli.inputs import JsonTooDeep, parse_json
 from umi_cli.secrets import redact, remember
 from umi_cli.tools.arguments import ArgumentError, BoundArguments, bind_arguments, parse_arguments
 from umi_cli.tools.body import ACCEPTED_CODINGS, BodyError, read_body
@@ -348,9 +349,9 @@ class Executor:
         if not body.text.strip():
             return f"(the API answered HTTP {body.status} with an empty body)"
         try:
-            value = json.loads(body.text)
-        except RecursionError:
-            return body.text.strip()  # nested deeper than Python reads: shown as text
+            value = parse_json(body.text)
+        except JsonTooDeep:
+            return body.text.strip()  # valid, but too deep to lay out: shown as text
         except json.JSONDecodeError as exc:
             if body.declared_json:
                 failure = _CallFailed(f"the API answered invalid JSON: {exc.msg}", body.status)
@@ -358,10 +359,7 @@ class Executor:
                 raise failure from None
             return body.text.strip()
         value = shape_response(value, api.response.keep, api.response.fields)
-        try:
-            return json.dumps(value, ensure_ascii=False)
-        except RecursionError:
-            return body.text.strip()
+        return json.dumps(value, ensure_ascii=False)
 
 
 def _where(target: httpx.URL, location: str, secret: str | None) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from umi_cli.errors import UsageError
+from umi_cli.inputs import parse_json, parse_yaml
 from umi_cli.tools.naming import api_document_name, standardize
 from umi_cli.tools.spec import HTTP_METHODS, SCHEMA_TYPES
 from umi_cli.tools.validate import SCHEMA_KEYS
@@ -19,6 +20,8 @@ from umi_cli.tools.validate import SCHEMA_KEYS
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _IGNORED_SCHEMA_KEYS = {"title", "example", "examples", "nullable", "readOnly", "writeOnly"}
 _OTHER_METHODS = ("head", "options", "trace")
+#: Deepest schema nesting carried over (umi specs need a few levels; recursion must end).
+MAX_SCHEMA_DEPTH = 8
 
 
 @dataclass
@@ -38,13 +41,19 @@ def read_openapi(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror} (check the path)") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     try:
-        document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        document = parse_json(text) if path.suffix == ".json" else parse_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         reason = str(exc).splitlines()[0]
         raise UsageError(f"{path}: not valid JSON/YAML: {reason} (fix the file)") from None
     if not isinstance(document, dict):
         raise UsageError(f"{path}: not an OpenAPI document (expected a mapping at the top)")
+    for key, kind in (("paths", dict), ("components", dict), ("servers", list), ("info", dict)):
+        if key in document and document[key] is not None and not isinstance(document[key], kind):
+            shape = "a mapping" if kind is dict else "a list"
+            raise UsageError(f"{path}: field '{key}' must be {shape} (fix the document)")
     version = str(document.get("openapi", ""))
     if not version.startswith("3."):
         found = f"swagger {document['swagger']}" if "swagger" in document else "no openapi field"
@@ -84,10 +93,18 @@ class _Importer:
         return node
 
     def schema(self, raw: Any, where: str, depth: int = 0) -> dict[str, Any]:
-        """A schema reduced to the keywords umi specs support; the rest is counted."""
+        """A schema reduced to the keywords umi specs support; the rest is counted.
+
+        Nesting stops at :data:`MAX_SCHEMA_DEPTH` (a schema that refers to itself, such as a
+        ``Node`` whose items are ``Node``, would never end).
+        """
         raw = self.resolve(raw, where)
         if not isinstance(raw, dict):
             return {"type": "string"}
+        if depth >= MAX_SCHEMA_DEPTH:
+            kind = "object" if "properties" in raw else "array" if "items" in raw else "string"
+            self.warn(f"{where}: schema nested {depth} levels deep (recursive?): cut to {kind}")
+            return {"type": kind}
         for combinator in ("oneOf", "anyOf", "allOf", "not"):
             if combinator in raw:
                 self.warn(f"{where}: {combinator} is not supported (imported as the first choice)")

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from umi_cli.inputs import StrictYamlLoader
+
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 #: A position in the document: keys (str) and list indices (int) from the root.
@@ -72,8 +74,9 @@ def read_yaml(path: Path, *, text: str | None = None) -> YamlSource:
             Problem(source.file, None, "(file)", f"cannot read: {exc} (check the path)")
         )
         return source
-    loader = yaml.SafeLoader(text)
+    loader: StrictYamlLoader | None = None
     try:
+        loader = StrictYamlLoader(text)
         node = loader.get_single_node()
         if node is None:
             source.problems.append(
@@ -90,12 +93,14 @@ def read_yaml(path: Path, *, text: str | None = None) -> YamlSource:
             Problem(source.file, line, "(yaml)", f"syntax error: {reason} (fix the YAML syntax)")
         )
         source.data = None
-    except yaml.YAMLError as exc:
+    except yaml.YAMLError as exc:  # e.g. a control character the reader refuses
+        reason = " ".join(str(exc).split())
         source.problems.append(
-            Problem(source.file, None, "(yaml)", f"syntax error: {exc} (fix the YAML syntax)")
+            Problem(source.file, None, "(yaml)", f"syntax error: {reason} (fix the YAML syntax)")
         )
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return source
 
 

@@ -26,6 +26,7 @@ from umi_cli.agent.events import (
     ToolCall,
 )
 from umi_cli.engine.types import CompletionStats
+from umi_cli.inputs import parse_json
 
 #: How much of an observation the live view shows.
 EXCERPT_LINES = 14
@@ -88,7 +89,7 @@ def readable_json(value: object, width: int = 88, indent: int = 0) -> str:
 def observation_excerpt(text: str, width: int = 88) -> tuple[str, str]:
     """A readable excerpt of an observation and its lexer: laid-out JSON when it parses."""
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except ValueError:
         return _clip(text), "text"
     return _clip(readable_json(data, width)), "json"
