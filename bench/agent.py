@@ -26,9 +26,12 @@ from rich.console import Console
 from rich.table import Table
 
 from umi_cli.agent.events import FinalAnswer, Observation, PlannerThought, RunFinished, ToolCall
-from umi_cli.agent.session import AgentOptions, build_agent
+from umi_cli.agent.options import RunOptions
+from umi_cli.compose import open_agent
 from umi_cli.demo import DEMO_TOOL, SPEC_PATH, DemoServer
-from umi_cli.engine.model import LoadedModel
+from umi_cli.engine import Backend, BackendPool, CompletionStream
+from umi_cli.engine.llama import LlamaBackend
+from umi_cli.engine.recording import RecordingBackend
 from umi_cli.engine.types import CompletionRequest, CompletionStats
 
 TASK = "Which albums has Daft Punk released? Tell me the title and year of the oldest one."
@@ -58,7 +61,7 @@ class Episode:
 
     @property
     def engine_seconds(self) -> float:
-        """Wall time inside ``LoadedModel.complete`` (tokenizing, slots, sampling, decoding)."""
+        """Wall time inside the backend's ``stream`` (tokenizing, slots, sampling, decoding)."""
         return sum(c.seconds for c in self.calls)
 
     @property
@@ -67,37 +70,33 @@ class Episode:
         return sum(c.stats.prompt_seconds + c.stats.generation_seconds for c in self.calls)
 
 
-class CompletionRecorder:
-    """Wraps ``LoadedModel.complete`` to record every request; can disable prefix reuse."""
+class BenchBackend(RecordingBackend):
+    """Records every completion of the episode running now; can disable prefix reuse."""
 
-    def __init__(self) -> None:
+    def __init__(self, inner: Backend) -> None:
+        super().__init__(inner)
         self.episode: Episode | None = None
         self.reuse = True
-        self._original = LoadedModel.complete
-        recorder = self
 
-        def complete(model: LoadedModel, request: CompletionRequest, on_token=None):
-            if not recorder.reuse:
-                model.forget()  # every slot: the whole prompt is evaluated again
-            started = time.perf_counter()
-            done = recorder._original(model, request, on_token)
-            seconds = time.perf_counter() - started
-            if recorder.episode is not None:
-                recorder.episode.calls.append(CallRecord(request, done.stats, seconds, done.text))
-                stats = done.stats
-                print(
-                    f"  {recorder.episode.label}: {request.slot} {stats.prompt_tokens} prompt "
-                    f"({stats.cached_tokens} reused), {stats.generated_tokens} new, "
-                    f"{seconds:.1f} s",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            return done
-
-        LoadedModel.complete = complete  # type: ignore[method-assign]
+    def stream(self, request: CompletionRequest) -> CompletionStream:
+        if not self.reuse:
+            self.inner.forget()  # every slot: the whole prompt is evaluated again
+        started = time.perf_counter()
+        done = yield from super().stream(request)
+        seconds = time.perf_counter() - started
+        if self.episode is not None:
+            self.episode.calls.append(CallRecord(request, done.stats, seconds, done.text))
+            stats = done.stats
+            print(
+                f"  {self.episode.label}: {request.slot} {stats.prompt_tokens} prompt "
+                f"({stats.cached_tokens} reused), {stats.generated_tokens} new, {seconds:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+        return done
 
 
-def run_episode(agent: Any, recorder: CompletionRecorder, label: str, reuse: bool) -> Episode:
+def run_episode(agent: Any, recorder: BenchBackend, label: str, reuse: bool) -> Episode:
     episode = Episode(label)
     recorder.episode, recorder.reuse = episode, reuse
     agent.reset()
@@ -127,7 +126,7 @@ def replay_raw(model_path: str, n_ctx: int, n_threads: int, calls: list[CallReco
     """Each recorded request through ``llama_cpp.Llama`` directly; wall seconds per call."""
     from llama_cpp import LlamaGrammar
 
-    from umi_cli.engine.loading import open_llama
+    from umi_cli.engine.llama.loading import open_llama
 
     llm = open_llama(model_path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
     seconds = []
@@ -245,15 +244,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = Console(stderr=args.json)
     print(f"bench: profile {args.profile}, task {TASK!r}", file=sys.stderr, flush=True)
-    recorder = CompletionRecorder()
-    options = AgentOptions(max_steps=args.max_steps, seed=args.seed, max_tokens=args.max_tokens)
-    with DemoServer() as server:
+    pool = BackendPool(wrap=BenchBackend)
+    with pool, DemoServer() as server:
+        options = RunOptions(
+            profile=args.profile, tools=(str(SPEC_PATH),), base_urls={DEMO_TOOL: server.url},
+            max_steps=args.max_steps, seed=args.seed, max_tokens=args.max_tokens,
+        )  # fmt: skip
         started = time.perf_counter()
-        agent = build_agent(
-            args.profile, [str(SPEC_PATH)], options, base_urls={DEMO_TOOL: server.url}
-        )
+        agent = open_agent(options, pool)
         load_seconds = time.perf_counter() - started
         rss_loaded = peak_rss_mb()
+        (recorder,) = pool.backends  # one model plays every role in the profiles benched
+        assert isinstance(recorder, BenchBackend)
         reuse = run_episode(agent, recorder, "umi, prefix reuse", reuse=True)
         fresh = run_episode(agent, recorder, "umi, no prefix reuse", reuse=False)
     rss_umi = peak_rss_mb()
@@ -268,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         "same_trajectory": [c.generated for c in reuse.calls] == [c.generated for c in fresh.calls],
     }
     if not args.skip_raw and fresh.calls:
-        model: LoadedModel = agent_model(agent)
+        model = recorder.inner
+        assert isinstance(model, LlamaBackend)
         print("  raw llama.cpp: replaying the prompts of the no-reuse run", file=sys.stderr)
         raw = replay_raw(str(model.path), model.n_ctx, _threads(), fresh.calls)
         raw_total = sum(raw)
@@ -289,13 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def agent_model(agent: Any) -> LoadedModel:
-    role = agent.planner or agent.backbone
-    return role.model
-
-
 def _threads() -> int:
-    from umi_cli.engine import physical_cores
+    from umi_cli.engine.llama import physical_cores
 
     return physical_cores()
 

@@ -20,7 +20,9 @@ import sys
 import time
 from pathlib import Path
 
-from umi_cli.engine import CompletionRequest, Engine, LoadedModel
+from umi_cli.engine import CompletionRequest
+from umi_cli.engine.llama import LlamaBackend, LlamaOpener
+from umi_cli.models.refs import FileRef
 
 POCKET_ID = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 
@@ -149,7 +151,7 @@ def fill(template: str, **values: str) -> str:
     return template
 
 
-def episode(model: LoadedModel, *, reuse: bool, max_tokens: int) -> list[tuple]:
+def episode(model: LlamaBackend, *, reuse: bool, max_tokens: int) -> list[tuple]:
     """Run the 4 steps; return (step, role, stats) per call."""
     doc = "".join(json.dumps(tool) + "\n" for tool in TOOLS)
     names = ", ".join(tool["Name"] for tool in TOOLS)
@@ -214,9 +216,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
 
-    engine = Engine(n_threads=args.threads)
+    engine = LlamaOpener(n_threads=args.threads)
     path = locate_model(args.model)
-    model = engine.load(path, n_ctx=args.n_ctx)
+    model = engine.open(FileRef(path), args.n_ctx)
     print(
         f"model {path.name}, n_ctx {model.n_ctx}, threads {engine.n_threads}, "
         f"gpu layers {engine.n_gpu_layers}"

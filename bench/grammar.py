@@ -30,11 +30,13 @@ import sys
 import time
 from pathlib import Path
 
+from umi_cli.agent.dialects import dialect_for
 from umi_cli.agent.role_base import Decoding
 from umi_cli.agent.roles import Caller
-from umi_cli.engine import CompletionRequest, Engine, LoadedModel, completion
-from umi_cli.engine.completion import TokenPieces, run_completion
-from umi_cli.engine.sampling import TokenSampler
+from umi_cli.engine import CompletionRequest, finish
+from umi_cli.engine.llama import LlamaBackend, decode, open_file
+from umi_cli.engine.llama.decode import TokenPieces, run_completion
+from umi_cli.engine.llama.sampling import TokenSampler
 
 POCKET_ID = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 DEMO_SPEC = Path(__file__).resolve().parents[1] / "umi_cli" / "demo" / "music_catalog.yaml"
@@ -63,7 +65,7 @@ def pocket_model() -> tuple[Path, str]:
     return ModelStore().ensure(entry, download=False), entry.prompt_format
 
 
-def caller_request(model: LoadedModel, prompt_format: str, args) -> CompletionRequest:
+def caller_request(model: LlamaBackend, prompt_format: str, args) -> CompletionRequest:
     from umi_cli.tools import Toolbox
 
     toolbox = Toolbox.load([str(DEMO_SPEC)], base_urls={"music_catalog": "http://127.0.0.1:9"})
@@ -72,7 +74,7 @@ def caller_request(model: LoadedModel, prompt_format: str, args) -> CompletionRe
         {"from": "assistant", "value": THOUGHT + "\n Next: caller."},
     ]
     decoding = Decoding(max_tokens=args.max_tokens, temperature=args.temperature, seed=0)
-    caller = Caller(model, prompt_format, decoding=decoding)  # type: ignore[arg-type]
+    caller = Caller(model, dialect_for(prompt_format), decoding=decoding)
     prompt = caller.prompt(toolbox.documents(), history, THOUGHT)
     return CompletionRequest(
         prompt=prompt,
@@ -97,26 +99,29 @@ def main(argv: list[str] | None = None) -> int:
         path, prompt_format = args.model, "chat"
     else:
         path, prompt_format = pocket_model()
-    model = Engine().load(path, n_ctx=args.n_ctx)
+    model = open_file(path, n_ctx=args.n_ctx)
     request = caller_request(model, prompt_format, args)
     prompt = model.tokenize(request.prompt, add_bos=False)
     if str(model.metadata.get("tokenizer.ggml.add_bos_token", "")).lower() == "true":
-        prompt = [model.llm.token_bos(), *prompt]  # as LoadedModel.complete does
+        prompt = [model.llm.token_bos(), *prompt]  # as LlamaBackend.stream does
     pieces = TokenPieces(model.llm)
     print(f"model: {path.name}  prompt: {len(prompt)} tokens  vocab: {model.llm.n_vocab()}")
     print(f"grammar: {len(request.grammar or '')} chars  temperature: {args.temperature}\n")
 
-    completion.TokenSampler = TimedSampler  # run_completion builds its samplers through this name
+    decode.TokenSampler = TimedSampler  # type: ignore[misc]  # run_completion builds samplers so
     results = {}
     for label, grammar_first in (("grammar first", True), ("sample, then check", False)):
-        run_completion(
-            model.llm, model.slots, pieces, prompt, request, None, grammar_first=grammar_first
-        )  # warm-up: the prompt is in the slot afterwards
+        warm_up = run_completion(
+            model.llm, model.slots, pieces, prompt, request, grammar_first=grammar_first
+        )
+        finish(warm_up)  # the prompt is in the slot afterwards
         tokens = seconds = 0.0
         TimedSampler.seconds = 0.0
         for _ in range(args.repeat):
-            done = run_completion(
-                model.llm, model.slots, pieces, prompt, request, None, grammar_first=grammar_first
+            done = finish(
+                run_completion(
+                    model.llm, model.slots, pieces, prompt, request, grammar_first=grammar_first
+                )
             )
             tokens += done.stats.generated_tokens
             seconds += done.stats.generation_seconds

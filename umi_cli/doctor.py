@@ -79,8 +79,8 @@ def _llama(report: Report) -> None:
     try:
         import llama_cpp
 
-        from umi_cli.engine.extra_buffers import machine_extra_buffers
-        from umi_cli.engine.hardware import gpu_offload_supported, physical_cores
+        from umi_cli.engine.llama.extra_buffers import machine_extra_buffers
+        from umi_cli.engine.llama.hardware import gpu_offload_supported, physical_cores
     except (ImportError, OSError) as exc:
         report.problems.append(
             Problem(
@@ -140,8 +140,8 @@ def _models(report: Report) -> Any:
 
 
 def _tool_specs(report: Report) -> None:
-    from umi_cli.tools.toolbox import spec_files
-    from umi_cli.tools.validate import validate_file
+    from umi_cli.tools.http.selection import spec_files
+    from umi_cli.tools.http.validate import validate_file
 
     rows = []
     for file in spec_files():
@@ -219,15 +219,18 @@ def _smoke(report: Report, found: Any) -> None:
             "detail": f"{entry.id} is not assembled yet (the first `umi run` does it)",
         }
         return
-    from umi_cli.engine import CompletionRequest, Engine
+    from umi_cli.engine import CompletionRequest
+    from umi_cli.engine.llama import open_file
 
-    engine = Engine()
     started = time.perf_counter()
     try:
         with _llama_lines() as lines:
-            model = engine.load(presence.path, n_ctx=512)
+            model = open_file(presence.path, 512)
         request = CompletionRequest(SMOKE_PROMPT, max_tokens=SMOKE_TOKENS, temperature=0.0)
-        done = model.complete(request)
+        try:
+            done = model.complete(request)
+        finally:
+            model.close()
     except UmiError as exc:
         report.problems.append(
             Problem(
@@ -235,8 +238,6 @@ def _smoke(report: Report, found: Any) -> None:
             )
         )
         return
-    finally:
-        engine.close()
     devices = [line.split("using device", 1)[1].strip() for line in lines if "using device" in line]
     report.sections["smoke"] = {
         "ran": True,

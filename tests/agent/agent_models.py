@@ -53,3 +53,41 @@ def catalog_entry(path: Path, prompt_format: str, max_tokens: int, context: int)
         "context_length": context,
         "defaults": {"temperature": 0.0, "top_p": 1.0, "max_tokens": max_tokens},
     }
+
+
+class TracedAgent:
+    """An agent built by the composition root, with a trace recorder fed by its events (as
+    ``umi run --trace`` and ``chat /trace`` consume them)."""
+
+    def __init__(self, agent) -> None:
+        from umi_cli.agent.trace import TraceRecorder
+
+        self.agent = agent
+        self.recorder = TraceRecorder(agent.toolbox.documents(), agent.options.to_dict())
+
+    def run(self, task: str):
+        for event in self.agent.run(task):
+            self.recorder(event)
+            yield event
+
+    def last_trace(self) -> dict:
+        return self.recorder.trace()
+
+    def reset(self) -> None:
+        self.agent.reset()
+        self.recorder.reset()
+
+    def __getattr__(self, name: str):
+        return getattr(self.agent, name)
+
+
+def open_test_agent(profile: str, tools: list[str], *, base_urls=None, **options) -> TracedAgent:
+    """``compose.open_agent`` on a fresh pool, for the tests."""
+    from umi_cli.agent.options import RunOptions
+    from umi_cli.compose import open_agent
+    from umi_cli.engine import BackendPool
+
+    run_options = RunOptions(
+        profile=profile, tools=tuple(tools), base_urls=dict(base_urls or {}), **options
+    )
+    return TracedAgent(open_agent(run_options, BackendPool()))

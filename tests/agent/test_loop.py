@@ -6,7 +6,7 @@ import json
 import threading
 from pathlib import Path
 
-from agent_models import CALLER_DOWN, PLANNER_GIVES_UP
+from agent_models import CALLER_DOWN, PLANNER_GIVES_UP, open_test_agent
 
 from umi_cli.agent import format as fmt
 from umi_cli.agent.events import (
@@ -21,17 +21,11 @@ from umi_cli.agent.events import (
     TokenDelta,
     ToolCall,
 )
-from umi_cli.agent.session import AgentOptions, build_agent
 from umi_cli.agent.trace import load_trace, write_trace
 
 
 def agent_for(profile: str, spec: Path, server, **options):
-    return build_agent(
-        profile,
-        [str(spec)],
-        AgentOptions(**options),
-        base_urls={"weather": server.base_url},
-    )
+    return open_test_agent(profile, [str(spec)], base_urls={"weather": server.base_url}, **options)
 
 
 def of(kind, events):
@@ -164,7 +158,7 @@ def test_cancel_from_another_thread_ends_the_run_as_failed(test_profile, weather
     assert not of(ToolCall, seen)
     assert tool_server.requests == []
     # the same agent (same engine, same KV slots) runs again after a cancelled run
-    agent.options.max_steps = 1
+    agent.agent.options = agent.options.with_(max_steps=1)
     again = list(agent.run("Oslo?"))
     assert again[-1].outcome == "answered"
     assert len(tool_server.requests_to("/weather/current")) == 1
@@ -206,16 +200,16 @@ def test_build_errors_become_a_failed_run_or_one_line_errors(test_profile, weath
 
     from umi_cli.errors import UmiError, UsageError
 
-    with pytest.raises(UsageError, match="--max-steps"):
-        build_agent(test_profile(), [str(weather_spec)], AgentOptions(max_steps=0))
+    with pytest.raises(UsageError, match="max_steps must be at least 1, got 0"):
+        open_test_agent(test_profile(), [str(weather_spec)], max_steps=0)
     with pytest.raises(UmiError, match=r"no-such-profile"):
-        build_agent("no-such-profile", [str(weather_spec)], AgentOptions())
+        open_test_agent("no-such-profile", [str(weather_spec)])
 
 
 def test_a_backbone_profile_runs_the_single_model_loop(test_profile, weather_spec, tool_server):
     profile = test_profile(backbone={"a": 8.0}, max_tokens=48)
     agent = agent_for(profile, weather_spec, tool_server)
-    assert agent.backbone is not None and agent.planner is None
+    assert agent.mode.name == "backbone" and list(agent.mode.roles) == ["backbone"]
     events = list(agent.run("Weather in Paris?"))
     # free text without "Action:" is the backbone's final answer (FORMAT.md §2)
     (thought,) = of(PlannerThought, events)
@@ -258,7 +252,7 @@ def test_a_chat_planner_naming_an_api_keeps_the_schema_exact_grammar(test_profil
         caller={"}": 9.0, "i": 6.0},
         prompt_format="chat",
     )
-    agent = build_agent(profile, [str(spec)], AgentOptions(max_steps=1))
+    agent = open_test_agent(profile, [str(spec)], max_steps=1)
     events = list(agent.run("Find me a lamp."))
     (thought, *_rest) = of(PlannerThought, events)
     assert "Call search_for_shop" in thought.text and thought.decision == "caller"
@@ -275,12 +269,12 @@ def test_an_internal_error_is_a_failed_run_with_its_traceback_in_the_debug_log(
     def broken(name, arguments):
         raise RuntimeError("boom")
 
-    agent.toolbox.execute = broken  # a bug in our own code, not something the user can fix
-    with caplog.at_level("DEBUG", logger="umi_cli.agent.session"):
+    agent.toolbox.call = broken  # a bug in our own code, not something the user can fix
+    with caplog.at_level("DEBUG", logger="umi_cli.agent.agent"):
         finished = list(agent.run("Weather in Paris?"))[-1]
     assert finished.outcome == "failed"
     assert finished.error == (
         "internal error: RuntimeError: boom (run with --debug for the traceback)"
     )
-    (record,) = [r for r in caplog.records if r.name == "umi_cli.agent.session"]
+    (record,) = [r for r in caplog.records if r.name == "umi_cli.agent.agent"]
     assert record.exc_info is not None and "boom" in str(record.exc_info[1])

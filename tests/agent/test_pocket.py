@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from agent_models import catalog_entry
+from agent_models import catalog_entry, open_test_agent
 
 from umi_cli.agent.events import ToolCall
-from umi_cli.agent.session import AgentOptions, build_agent
 
 
 @pytest.mark.slow
@@ -24,11 +23,12 @@ def test_pocket_model_calls_the_weather_api_and_answers(
     paths.user_catalog_file().parent.mkdir(parents=True, exist_ok=True)
     paths.user_catalog_file().write_text(yaml.safe_dump(catalog), encoding="utf-8")
 
-    agent = build_agent(
+    agent = open_test_agent(
         "pocket-test",
         [str(weather_spec)],
-        AgentOptions(max_steps=1, seed=0),
         base_urls={"weather": tool_server.base_url},
+        max_steps=1,
+        seed=0,
     )
     events = list(agent.run("What is the weather in Tokyo right now?"))
 

@@ -7,8 +7,10 @@ from agent_models import CALLER_CURRENT, PLANNER_CALLS, PLANNER_GIVES_UP
 
 from umi_cli.agent import chat_prompts
 from umi_cli.agent import format as fmt
+from umi_cli.agent.dialects import AlphaUmiDialect, ChatDialect
 from umi_cli.agent.role_base import Decoding
 from umi_cli.agent.roles import Caller, Planner, Summarizer, decision_grammar
+from umi_cli.engine import finish
 
 TOOLS = [
     {
@@ -28,22 +30,28 @@ HISTORY = [{"from": "user", "value": "What is the weather in Paris?"}]
 
 @pytest.fixture(scope="module")
 def engine():
-    from umi_cli.engine import Engine
+    from umi_cli.engine import BackendPool
 
-    return Engine()
+    with BackendPool() as pool:
+        yield pool
 
 
 def load(engine, tiny_models, prefer):
-    return engine.load(tiny_models(prefer), n_ctx=4096)
+    from umi_cli.models.refs import FileRef
+
+    return engine.open(FileRef(tiny_models(prefer)), 4096)
+
+
+RAW = AlphaUmiDialect()
 
 
 def test_prompt_budget_matches_the_authors_runner():
-    planner = Planner(None, decoding=Decoding(max_tokens=512), context=4096)  # type: ignore[arg-type]
+    planner = Planner(None, RAW, decoding=Decoding(max_tokens=512), context=4096)  # type: ignore[arg-type]
     assert planner.budget == 3576
 
 
 def test_decision_grammar_compiles():
-    from umi_cli.engine.grammar import check_grammar
+    from umi_cli.engine.llama.grammar import check_grammar
 
     check_grammar(decision_grammar())
     check_grammar(decision_grammar(["conclusion"]))
@@ -51,14 +59,14 @@ def test_decision_grammar_compiles():
 
 
 def test_constrained_planner_picks_by_preference(engine, tiny_models):
-    calls = Planner(load(engine, tiny_models, PLANNER_CALLS), decoding=Decoding(64, 0.0))
-    result = calls.plan(TOOLS, HISTORY)
+    calls = Planner(load(engine, tiny_models, PLANNER_CALLS), RAW, decoding=Decoding(64, 0.0))
+    result = finish(calls.plan(TOOLS, HISTORY))
     assert result.output.decision == "caller"
     assert result.output.text.endswith("\n Next: caller.")
     assert result.stats.generated_tokens > 0
-    gives_up = Planner(load(engine, tiny_models, PLANNER_GIVES_UP), decoding=Decoding(64, 0.0))
-    assert gives_up.plan(TOOLS, HISTORY).output.decision == "give up"
-    forced = calls.plan(TOOLS, HISTORY, decisions=["conclusion"])
+    gives_up = Planner(load(engine, tiny_models, PLANNER_GIVES_UP), RAW, decoding=Decoding(64, 0.0))
+    assert finish(gives_up.plan(TOOLS, HISTORY)).output.decision == "give up"
+    forced = finish(calls.plan(TOOLS, HISTORY, decisions=["conclusion"]))
     assert forced.output.decision == "conclusion"
     assert forced.output.text.endswith("\n Next: conclusion.")
 
@@ -66,10 +74,10 @@ def test_constrained_planner_picks_by_preference(engine, tiny_models):
 def test_constrained_caller_writes_a_known_api_with_json_arguments(engine, tiny_models):
     # '"' preferred: free strings close at once (the tiny model would fill max_tokens otherwise)
     model = load(engine, tiny_models, {**CALLER_CURRENT, '"': 9.0})
-    caller = Caller(model, decoding=Decoding(128, 0.0))
+    caller = Caller(model, RAW, decoding=Decoding(128, 0.0))
     history = [*HISTORY, {"from": "assistant", "value": "Call it.\n Next: caller."}]
     streamed: list[str] = []
-    result = caller.call(TOOLS, history, "Call it.\n Next: caller.", on_token=streamed.append)
+    result = finish(caller.call(TOOLS, history, "Call it.\n Next: caller."), streamed.append)
     assert result.output.name == "current_for_weather"
     assert isinstance(result.output.arguments_dict(), dict)
     assert "".join(streamed).strip() == result.output.text
@@ -78,7 +86,7 @@ def test_constrained_caller_writes_a_known_api_with_json_arguments(engine, tiny_
 
 def test_long_history_is_cut_from_the_left_to_context_minus_max_tokens(engine, tiny_models):
     model = load(engine, tiny_models, PLANNER_CALLS)
-    planner = Planner(model, decoding=Decoding(64, 0.0), context=1024)
+    planner = Planner(model, RAW, decoding=Decoding(64, 0.0), context=1024)
     history = [*HISTORY]
     for index in range(40):
         history += [
@@ -88,7 +96,7 @@ def test_long_history_is_cut_from_the_left_to_context_minus_max_tokens(engine, t
         ]
     full = fmt.planner_prompt(TOOLS, history)
     assert model.count_tokens(full) > 1024
-    result = planner.plan(TOOLS, history)
+    result = finish(planner.plan(TOOLS, history))
     assert result.truncated
     assert full.endswith(result.prompt)
     assert model.count_tokens(result.prompt) <= 1024 - 64 - 8
@@ -99,14 +107,14 @@ def test_long_history_is_cut_from_the_left_to_context_minus_max_tokens(engine, t
 def test_chat_prompt_keeps_the_system_message_when_cut(engine, tiny_models):
     model = load(engine, tiny_models, PLANNER_CALLS)
     # The tiny model's vocabulary is byte-level: the system message alone is ~2900 tokens.
-    planner = Planner(model, "chat", decoding=Decoding(96, 0.0), context=4096)
+    planner = Planner(model, ChatDialect(), decoding=Decoding(96, 0.0), context=4096)
     history = [*HISTORY]
     for index in range(60):
         history += [
             {"from": "assistant", "value": f"Step {index}.\n Next: caller."},
             {"from": "observation", "value": f"observation {index} " * 5},
         ]
-    result = planner.plan(TOOLS, history)
+    result = finish(planner.plan(TOOLS, history))
     assert result.truncated
     assert result.prompt.startswith("<|im_start|>system\nYou are the planner")
     assert "current_for_weather" in result.prompt
@@ -119,9 +127,9 @@ def test_chat_prompt_keeps_the_system_message_when_cut(engine, tiny_models):
 def test_chat_styles_render_all_roles(engine, tiny_models, style):
     model = load(engine, tiny_models, PLANNER_CALLS)
     history = [*HISTORY, {"from": "assistant", "value": "Call current.\n Next: caller."}]
-    planner = Planner(model, "chat", prompt_style=style)
-    caller = Caller(model, "chat", prompt_style=style)
-    summarizer = Summarizer(model, "chat", prompt_style=style)
+    planner = Planner(model, ChatDialect(style))
+    caller = Caller(model, ChatDialect(style))
+    summarizer = Summarizer(model, ChatDialect(style))
     assert "What is the weather in Paris?" in planner.prompt(TOOLS, HISTORY)
     caller_prompt = caller.prompt(TOOLS, history, "Call current.\n Next: caller.")
     assert "current_for_weather" in caller_prompt and "Action Input" in caller_prompt
@@ -161,7 +169,7 @@ def test_chat_planner_opening_follows_the_state():
     first = chat_prompts.planner_prompt(TOOLS, HISTORY)
     # Only current_for_weather takes text alone (forecast also takes an integer).
     assert first.lead.endswith("APIs that need no id: current_for_weather. Call")
-    assert chat_prompts.thought_opening(first) == first.lead[len("Thought:") :]
+    assert first.opening == first.lead[len("Thought:") :]
     same = [{**tool, "input": {"city": "string, the city"}} for tool in TOOLS]
     assert chat_prompts.planner_prompt(same, HISTORY).lead == "Thought:" + (
         chat_prompts.OPENING_FIRST

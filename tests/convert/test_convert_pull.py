@@ -47,7 +47,7 @@ def _entry(model_id: str = "tiny-alpha", repo: str = REPO) -> ModelEntry:
 
 
 def _generate(path: Path) -> dict:
-    from umi_cli.engine.loading import open_llama
+    from umi_cli.engine.llama.loading import open_llama
 
     llm = open_llama(str(path), n_ctx=128, verbose=False, seed=0)
     try:

@@ -22,7 +22,7 @@ PROMPT = "user: What is the weather in Paris today?</s>assistant: "
 
 def _llama(path: Path, **kwargs):
     pytest.importorskip("llama_cpp")
-    from umi_cli.engine.loading import open_llama
+    from umi_cli.engine.llama.loading import open_llama
 
     return open_llama(str(path), verbose=False, **kwargs)
 

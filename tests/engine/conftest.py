@@ -1,4 +1,4 @@
-"""Engine fixtures: one Engine per module with the tiny model loaded."""
+"""Engine fixtures: the tiny model opened once per test module."""
 
 from __future__ import annotations
 
@@ -6,21 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from umi_cli.engine import Engine, LoadedModel
+from umi_cli.engine.llama import LlamaBackend, open_file
 
 
 @pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine()
-
-
-@pytest.fixture(scope="module")
-def tiny(engine: Engine, tiny_gguf: Path) -> LoadedModel:
-    """The tiny model, loaded once per test module (slots are forgotten between tests)."""
-    return engine.load(tiny_gguf)
+def tiny(tiny_gguf: Path) -> LlamaBackend:
+    """The tiny model, opened once per test module (slots are forgotten between tests)."""
+    return open_file(tiny_gguf)
 
 
 @pytest.fixture
-def model(tiny: LoadedModel) -> LoadedModel:
+def model(tiny: LlamaBackend) -> LlamaBackend:
     tiny.forget()
     return tiny

@@ -9,11 +9,12 @@ import re
 import pytest
 from support.tiny_gguf import write_tiny_gguf
 
-from umi_cli.engine import CompletionRequest, Engine, GrammarError
-from umi_cli.engine.completion import TokenPieces, run_completion
+from umi_cli.engine import CompletionRequest, finish
+from umi_cli.engine.llama import GrammarError, open_file
+from umi_cli.engine.llama.decode import TokenPieces, run_completion
 from umi_cli.errors import UmiError
 
-SAMPLING_LOG = "umi_cli.engine.sampling"
+SAMPLING_LOG = "umi_cli.engine.llama.sampling"
 
 
 def forced(text: str) -> str:
@@ -137,7 +138,7 @@ def test_json_schema_constraint(tmp_path) -> None:
         "required": ["n", "s"],
     }
     path = write_tiny_gguf(tmp_path / "j.gguf", prefer={'"': 9, ",": 9, "}": 9, "1": 6})
-    done = Engine().load(path).complete(greedy("JSON:", json_schema=schema, max_tokens=100))
+    done = open_file(path).complete(greedy("JSON:", json_schema=schema, max_tokens=100))
     value = json.loads(done.text)
     assert isinstance(value["n"], int) and isinstance(value["s"], str)
     assert done.stop_reason == "eos"
@@ -154,7 +155,7 @@ def test_invalid_grammar_is_one_clear_line(model, capfd) -> None:
 
 
 def test_context_overflow_is_a_clear_error(tmp_path) -> None:
-    small = Engine().load(write_tiny_gguf(tmp_path / "small.gguf"), n_ctx=256)
+    small = open_file(write_tiny_gguf(tmp_path / "small.gguf"), n_ctx=256)
     n_ctx = small.n_ctx  # llama.cpp may round the size up
     prompt = "x" * (n_ctx - 11)  # plus BOS: n_ctx - 10 tokens
     with pytest.raises(UmiError, match=f"exceeds the model context of {n_ctx} tokens"):
@@ -203,7 +204,7 @@ def test_sampled_output_never_breaks_the_grammar(model, caplog) -> None:
 def test_forbidden_favourite_is_rejected_at_every_step(tmp_path, caplog) -> None:
     caplog.set_level(logging.DEBUG, logger=SAMPLING_LOG)
     path = write_tiny_gguf(tmp_path / "z.gguf", prefer={"z": 30})
-    model = Engine().load(path)
+    model = open_file(path)
     assert model.complete(greedy("x", max_tokens=6)).text == "zzzzzz"  # unconstrained
     done = model.complete(greedy("x", grammar="root ::= [a-y]{8}"))
     assert len(done.text) == 8 and "z" not in done.text and done.stop_reason == "eos"
@@ -215,7 +216,7 @@ def test_forbidden_favourite_is_rejected_at_every_step(tmp_path, caplog) -> None
 def test_allowed_favourite_skips_the_full_grammar_pass(tmp_path, caplog) -> None:
     caplog.set_level(logging.DEBUG, logger=SAMPLING_LOG)
     path = write_tiny_gguf(tmp_path / "q.gguf", prefer={"q": 30})
-    model = Engine().load(path)
+    model = open_file(path)
     done = model.complete(greedy("x", grammar="root ::= [a-z]{8}"))
     assert (done.text, done.stop_reason) == ("q" * 8, "eos")
     assert grammar_checks(caplog) == [(9, 1)]  # only the end, where "q" is refused
@@ -229,8 +230,10 @@ def test_greedy_matches_the_grammar_first_chain(model, grammar) -> None:
     outputs = []
     for grammar_first in (True, False):
         model.forget()
-        done = run_completion(
-            model.llm, model.slots, pieces, prompt, request, None, grammar_first=grammar_first
+        done = finish(
+            run_completion(
+                model.llm, model.slots, pieces, prompt, request, grammar_first=grammar_first
+            )
         )
         outputs.append((done.text, done.stop_reason, done.stats.generated_tokens))
     assert outputs[0] == outputs[1]

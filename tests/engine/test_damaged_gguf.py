@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from support.tiny_gguf import write_tiny_gguf
 
-from umi_cli.engine.gguf_header import check_gguf, read_header
+from umi_cli.engine.llama.gguf_header import check_gguf, read_header
 from umi_cli.errors import UmiError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from umi_cli.engine import GrammarError, check_grammar, json_schema_grammar
+from umi_cli.engine.llama import GrammarError, check_grammar, json_schema_grammar
 from umi_cli.errors import UmiError
 
 VALID = [

@@ -6,18 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from umi_cli.engine import CompletionRequest, Engine
+from umi_cli.engine import CompletionRequest
+from umi_cli.engine.llama import open_file
 
 pytestmark = [pytest.mark.pocket, pytest.mark.slow]
 
 
 def test_pocket_model_answers_through_its_chat_template(pocket_gguf: Path) -> None:
-    model = Engine().load(pocket_gguf, n_ctx=2048)
+    model = open_file(pocket_gguf, n_ctx=2048)
     messages = [
         {"role": "system", "content": "You are a helpful assistant."},
         {"role": "user", "content": "What is 17 + 25? Reply with the number only."},
     ]
-    prompt = model.chat_prompt(messages)
+    prompt = model.render_chat(messages)
     assert prompt.startswith("<|im_start|>system\n") and prompt.endswith("<|im_start|>assistant\n")
     pieces: list[str] = []
     request = CompletionRequest(prompt, temperature=0, max_tokens=16, slot="summarizer")
@@ -30,7 +31,7 @@ def test_pocket_model_answers_through_its_chat_template(pocket_gguf: Path) -> No
     assert stats.cached_tokens == 0 and 1 <= stats.generated_tokens <= 16
 
     # the next turn extends the history: only the new suffix is evaluated
-    follow = model.chat_prompt(
+    follow = model.render_chat(
         [*messages, {"role": "assistant", "content": done.text}, {"role": "user", "content": "x2?"}]
     )
     again = model.complete(

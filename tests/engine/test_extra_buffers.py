@@ -5,8 +5,8 @@ from __future__ import annotations
 import llama_cpp.llama_cpp as llama_c
 import pytest
 
-from umi_cli.engine import loading
-from umi_cli.engine.extra_buffers import cpu_flags, decide
+from umi_cli.engine.llama import loading
+from umi_cli.engine.llama.extra_buffers import cpu_flags, decide
 from umi_cli.errors import UsageError
 
 #: Excerpts of real /proc/cpuinfo texts (one processor block each).
@@ -79,7 +79,7 @@ def test_opening_with_them_off_clears_the_model_param_only_inside_the_window() -
 
 
 def test_a_model_opened_with_them_off_completes(tiny_gguf, monkeypatch) -> None:
-    from umi_cli.engine import extra_buffers
+    from umi_cli.engine.llama import extra_buffers
 
     extra_buffers.machine_extra_buffers.cache_clear()
     monkeypatch.setenv("UMI_LLAMA_EXTRA_BUFTS", "off")

@@ -7,15 +7,16 @@ import sys
 import textwrap
 from pathlib import Path
 
-from umi_cli.engine import physical_cores
+from umi_cli.engine.llama import physical_cores
 
 SCRIPT = textwrap.dedent(
     """
     import logging, sys
     if sys.argv[2] == "debug":
         logging.basicConfig(level=logging.DEBUG, format="LOG %(name)s %(message)s")
-    from umi_cli.engine import CompletionRequest, Engine, GrammarError, check_grammar
-    model = Engine().load(sys.argv[1])
+    from umi_cli.engine import CompletionRequest
+    from umi_cli.engine.llama import GrammarError, check_grammar, open_file
+    model = open_file(sys.argv[1])
     done = model.complete(CompletionRequest("hi", grammar='root ::= "ok"', temperature=0))
     try:
         check_grammar('root ::= root "x"')

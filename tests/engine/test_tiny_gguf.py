@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from support.tiny_gguf import BOS_ID, EOS_ID, write_tiny_gguf
 
-from umi_cli.engine import CompletionRequest, Engine
+from umi_cli.engine import CompletionRequest
+from umi_cli.engine.llama import open_file
 
 
 def test_written_special_tokens_parse_to_their_ids(tiny) -> None:
@@ -37,7 +38,7 @@ def test_metadata_describes_a_llama_with_chatml(tiny) -> None:
 
 
 def _greedy(path: Path, grammar: str) -> str:
-    model = Engine().load(path)
+    model = open_file(path)
     request = CompletionRequest("pick: ", grammar=grammar, temperature=0, max_tokens=20)
     return model.complete(request).text
 
@@ -53,7 +54,7 @@ def test_prefer_makes_greedy_choice_deterministic(tmp_path: Path) -> None:
 
 
 def test_prefer_end_of_sequence_ends_at_first_chance(tmp_path: Path) -> None:
-    model = Engine().load(write_tiny_gguf(tmp_path / "eos.gguf", prefer={"</s>": 10}))
+    model = open_file(write_tiny_gguf(tmp_path / "eos.gguf", prefer={"</s>": 10}))
     done = model.complete(
         CompletionRequest("go", grammar='root ::= "ok" [a-z]*', temperature=0, max_tokens=20)
     )
@@ -63,6 +64,6 @@ def test_prefer_end_of_sequence_ends_at_first_chance(tmp_path: Path) -> None:
 def test_model_without_chat_template(tmp_path: Path) -> None:
     from umi_cli.errors import UmiError
 
-    model = Engine().load(write_tiny_gguf(tmp_path / "raw.gguf", chat_template=None))
+    model = open_file(write_tiny_gguf(tmp_path / "raw.gguf", chat_template=None))
     with pytest.raises(UmiError, match="no chat template"):
-        model.chat_prompt([{"role": "user", "content": "hi"}])
+        model.render_chat([{"role": "user", "content": "hi"}])

@@ -21,7 +21,6 @@ from tiny_catalog import write_catalog
 from umi_cli.eval.bfcl import BfclRunner
 from umi_cli.eval.bfcl_data import BfclItem, check, load_category
 from umi_cli.eval.bfcl_tools import BfclToolset, parse_caller_calls
-from umi_cli.eval.role_models import RoleSettings, load_roles
 from umi_cli.tools.grammar import gbnf_literal
 
 
@@ -36,13 +35,17 @@ def steered_ggufs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _runner(umi_home: Path, gguf: Path, grammar: Any = None) -> BfclRunner:
     write_catalog(umi_home, gguf, prompt_format="alpha-umi", profile="steered")
-    settings = RoleSettings(temperature=0.0, max_tokens=200)
-    return BfclRunner(load_roles("steered", mode="multi", settings=settings), grammar=grammar)
+    from umi_cli.agent.options import RunOptions
+    from umi_cli.compose import open_roles
+    from umi_cli.engine import BackendPool
+
+    options = RunOptions(profile="steered", seed=0, temperature=0.0, max_tokens=200)
+    return BfclRunner(open_roles(options, BackendPool()), grammar=grammar)
 
 
 def answer_text(item: BfclItem, toolset: BfclToolset, shift: int = 0) -> str:
     """Caller text for the first accepted value of every parameter (``shift`` spoils numbers)."""
-    by_bfcl = {tool.bfcl_name: tool.name for tool in toolset.tools}
+    by_bfcl = {tool.bfcl_name: tool.name for tool in toolset.functions}
     pairs = []
     for call in item.answers or []:
         ((function, parameters),) = call.items()

@@ -60,7 +60,7 @@ def test_predictions_metrics_and_resume(run_umi, tiny_profile: str, dev_file: Pa
     assert [r["id"] for r in _records(out)] == [s.id for s in samples[:6]]
     # the table shows our row beside the paper's
     assert "Plan ACC" in second.stdout and "GPT-4 (paper)" in second.stdout
-    assert f"{tiny_profile} (multi" in second.stdout
+    assert f"{tiny_profile} (alpha-umi" in second.stdout
 
     # other settings into the same folder are refused, with the flag's name
     third = run_umi(*args, "--limit", "6", "--no-constrain")
@@ -71,7 +71,7 @@ def test_predictions_metrics_and_resume(run_umi, tiny_profile: str, dev_file: Pa
 def test_single_mode_uses_the_backbone(run_umi, tiny_profile: str, dev_file: Path, tmp_path):
     out = tmp_path / "single"
     result = run_umi(
-        "eval", "toolbench", str(dev_file), "--profile", tiny_profile, "--mode", "single",
+        "eval", "toolbench", str(dev_file), "--profile", tiny_profile, "--mode", "backbone",
         "--limit", "2", "--sample-seed", "3", "-o", str(out), "--json", timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -86,7 +86,7 @@ def test_single_mode_uses_the_backbone(run_umi, tiny_profile: str, dev_file: Pat
     for record in records:
         assert set(record["stats"]) == {"backbone"}, record.get("error")
         assert record["predicted"]["decision"] in DECISIONS
-    assert json.loads(result.stdout)["settings"]["mode"] == "single"
+    assert json.loads(result.stdout)["settings"]["mode"] == "backbone"
 
 
 def test_user_errors_are_one_line(run_umi, tiny_profile: str, tmp_path: Path) -> None:

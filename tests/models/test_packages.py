@@ -109,7 +109,7 @@ def test_ensure_without_download_still_assembles_packages(site, tmp_path, monkey
     catalog = load_catalog(user=user)
     store = ModelStore(tmp_path / "models")
     roles = resolve_profile("trio", catalog=catalog, store=store)
-    paths = {path for _, path in roles.values()}
+    paths = {ref.path for _, ref in roles.values()}
     assert paths == {tmp_path / "models" / "split.gguf"}
     assert (tmp_path / "models" / "split.gguf").read_bytes() == WHOLE
     assert store.locate(catalog.model("split")) == tmp_path / "models" / "split.gguf"

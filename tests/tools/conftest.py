@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.tool_server import ToolServer, write_spec
+from support.loopback_spec import write_spec
+from support.tool_server import ToolServer
 from tools_data import CANARY
 
 

@@ -12,18 +12,18 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from support.tool_server import write_spec
+from support.loopback_spec import write_spec
 from tools_data import CANARY
 
 from umi_cli import secrets
 from umi_cli.tools import Toolbox
-from umi_cli.tools.execute import Executor
-from umi_cli.tools.validate import load_spec
+from umi_cli.tools.http.execute import Executor
+from umi_cli.tools.http.validate import load_spec
 
 
 @pytest.fixture
 def toolbox(loopback_spec: Path, canary_env: str):
-    box = Toolbox([load_spec(loopback_spec)], executor=Executor(sleep=lambda s: None))
+    box = Toolbox.from_specs([load_spec(loopback_spec)], executor=Executor(sleep=lambda s: None))
     yield box
     box.close()
 
@@ -44,7 +44,7 @@ def test_a_key_echoed_in_headers_and_a_redirect_never_reaches_debug_output(
 
 
 def test_a_key_cut_by_the_observation_limit_is_masked_before_the_cut(toolbox):
-    result = toolbox.execute("long_key_for_loopback", {})
+    result = toolbox.call("long_key_for_loopback", {})
     assert result.ok and len(result.text) <= 1024 + 3
     assert CANARY[:8] not in result.text and result.text.endswith("...")
 
@@ -68,12 +68,12 @@ def test_a_key_with_a_space_is_masked_in_its_form_encoded_shape(
 
 
 def test_deeply_nested_json_is_an_observation_not_a_crash(toolbox):
-    result = toolbox.execute("nested_for_loopback", {"depth": 5000})
+    result = toolbox.call("nested_for_loopback", {"depth": 5000})
     assert result.ok and result.text.startswith("[[[[")
 
 
 def test_a_real_gzip_body_is_read(toolbox):
-    result = toolbox.execute("zipped_for_loopback", {})
+    result = toolbox.call("zipped_for_loopback", {})
     assert result.ok and json.loads(result.text)["words"][:2] == ["zipped", "zipped"]
 
 
@@ -83,7 +83,7 @@ def test_a_stacked_gzip_bomb_is_cut_at_the_size_cap_in_bounded_memory(toolbox):
     assert len(gzip_bomb()) < 64_000  # a few KB on the wire, 512 MiB inflated
     tracemalloc.start()
     try:
-        result = toolbox.execute("gzip_bomb_for_loopback", {})
+        result = toolbox.call("gzip_bomb_for_loopback", {})
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -93,9 +93,9 @@ def test_a_stacked_gzip_bomb_is_cut_at_the_size_cap_in_bounded_memory(toolbox):
 
 def test_a_trickling_server_is_cut_off_at_the_call_timeout(tool_server, tmp_path, canary_env):
     spec = write_spec(tmp_path / "specs", tool_server.base_url, timeout=1.0)
-    box = Toolbox([load_spec(spec)], executor=Executor(sleep=lambda s: None))
+    box = Toolbox.from_specs([load_spec(spec)], executor=Executor(sleep=lambda s: None))
     started = time.monotonic()
-    result = box.execute("trickle_for_loopback", {"seconds": 8})
+    result = box.call("trickle_for_loopback", {"seconds": 8})
     took = time.monotonic() - started
     box.close()
     assert not result.ok and "(timeout)" in json.loads(result.text)["error"]
@@ -103,12 +103,12 @@ def test_a_trickling_server_is_cut_off_at_the_call_timeout(tool_server, tmp_path
 
 
 def test_an_empty_200_body_is_said_to_be_empty(toolbox):
-    result = toolbox.execute("empty_for_loopback", {})
+    result = toolbox.call("empty_for_loopback", {})
     assert result.ok and result.text == "(the API answered HTTP 200 with an empty body)"
 
 
 def test_a_refused_file_redirect_names_the_url(toolbox):
-    result = toolbox.execute("redirect_file_for_loopback", {})
+    result = toolbox.call("redirect_file_for_loopback", {})
     error = json.loads(result.text)["error"]
     assert error == "redirect to another host refused (file:///etc/passwd)"
 

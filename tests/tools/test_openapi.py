@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 
 from umi_cli.tools import Toolbox
-from umi_cli.tools.openapi import import_openapi
-from umi_cli.tools.validate import validate_file
+from umi_cli.tools.http.openapi import import_openapi
+from umi_cli.tools.http.validate import validate_file
 
 REAL = Path(__file__).parent / "openapi"  # see SOURCES.md there
 

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from tools_data import GOLDEN_DIR
 
+from umi_cli.agent.format import doc_line as document_line
+from umi_cli.agent.format import doc_lines as documents_block
+from umi_cli.tools.http.render import api_document
+from umi_cli.tools.http.validate import load_spec
 from umi_cli.tools.naming import api_document_name, parameter_document_name, standardize
-from umi_cli.tools.render import api_document, document_line, documents_block
-from umi_cli.tools.validate import load_spec
 
 GOLDEN_FILES = sorted(GOLDEN_DIR.glob("train_*.json"))
 

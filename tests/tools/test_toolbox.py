@@ -8,7 +8,7 @@ import pytest
 
 from umi_cli.errors import ConfigError, UsageError
 from umi_cli.tools import Toolbox
-from umi_cli.tools.shape import parse_json_path, shape_response
+from umi_cli.tools.http.shape import parse_json_path, shape_response
 
 
 def _spec(folder: Path, name: str, tool: str = "t", api: str = "a") -> Path:

@@ -23,7 +23,7 @@ def test_list_shows_every_shipped_tool(run_umi):
 
 
 def test_list_includes_user_specs_from_the_umi_home(run_umi, umi_home, tool_server):
-    from support.tool_server import write_spec
+    from support.loopback_spec import write_spec
 
     write_spec(umi_home / "config" / "tool_specs", tool_server.base_url)
     rows = json.loads(run_umi("tools", "list", "--json").stdout)
@@ -66,7 +66,7 @@ def test_call_prints_the_observation_and_sends_the_key(run_umi, loopback_spec, t
 
 
 def test_call_with_base_url_override_and_json_values(run_umi, tool_server, tmp_path):
-    from support.tool_server import write_spec
+    from support.loopback_spec import write_spec
 
     spec = write_spec(tmp_path, "https://unreachable.example")
     result = run_umi(

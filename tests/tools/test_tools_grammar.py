@@ -10,14 +10,15 @@ from typing import Any
 
 import llama_cpp
 import pytest
+from support.loopback_spec import write_spec
 from support.tiny_gguf import write_tiny_gguf
-from support.tool_server import write_spec
 from tools_data import GOLDEN_DIR
 
-from umi_cli.engine import CompletionRequest, Engine, check_grammar
+from umi_cli.engine import CompletionRequest
+from umi_cli.engine.llama import check_grammar, open_file
 from umi_cli.tools import Toolbox
-from umi_cli.tools.arguments import bind_arguments, parse_arguments
 from umi_cli.tools.grammar import caller_grammar_for, schema_from_document
+from umi_cli.tools.http.arguments import bind_arguments, parse_arguments
 
 CALL = re.compile(r"\AAction: (?P<name>[^\n]+)\nAction Input: (?P<args>.*)\Z", re.S)
 
@@ -61,7 +62,7 @@ def model(tmp_path_factory):
     path = write_tiny_gguf(
         tmp_path_factory.mktemp("grammar") / "tiny.gguf", prefer={'"': 3, "}": 3, "]": 3}
     )
-    return Engine(n_threads=1).load(path, n_ctx=2048)
+    return open_file(path, n_ctx=2048)
 
 
 def _generate(model, grammar: str, seed: int, temperature: float = 1.0) -> str:
@@ -106,7 +107,7 @@ def test_constrained_output_names_a_known_api_with_schema_valid_arguments(model,
         assert name in loopback_toolbox.names()
         arguments = json.loads(match["args"])
         assert conforms(arguments, loopback_toolbox.json_schema(name)), text
-        _spec, api = loopback_toolbox.lookup(name)
+        _spec, api = loopback_toolbox.toolsets[0].lookup(name)  # the HTTP toolset
         bind_arguments(api, parse_arguments(match["args"]))  # the executor accepts them
         names.add(name)
     assert len(names) >= 5  # the alternation really spans the APIs
@@ -133,7 +134,7 @@ def test_required_keys_enums_and_arrays_are_enforced(model, loopback_toolbox):
 
 def test_pretty_printed_whitespace_is_allowed(tmp_path: Path, loopback_toolbox):
     path = write_tiny_gguf(tmp_path / "newlines.gguf", prefer={"\n": 6, '"': 3, "}": 2})
-    pretty = Engine(n_threads=1).load(path, n_ctx=2048)
+    pretty = open_file(path, n_ctx=2048)
     grammar = loopback_toolbox.caller_grammar(["search_tracks_for_loopback"])
     text = _generate(pretty, grammar, seed=0, temperature=0.0)
     match = CALL.match(text)

@@ -8,7 +8,7 @@ import pytest
 
 from umi_cli.errors import ConfigError
 from umi_cli.paths import builtin_tool_specs_dir
-from umi_cli.tools.validate import load_spec, validate_file
+from umi_cli.tools.http.validate import load_spec, validate_file
 
 BROKEN = sorted((Path(__file__).parent / "broken").glob("*.yaml"))
 SHIPPED = sorted(builtin_tool_specs_dir().glob("*.yaml"))

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from umi_cli.agent import format as fmt
+from umi_cli.agent.prompt import cut_left
+from umi_cli.engine.backend import Backend
 from umi_cli.inputs import parse_json
 
 PROMPT_STYLES = ("readable", "example", "alpha-umi")
@@ -124,13 +126,31 @@ class ChatPrompt:
     #: Text that starts the model's reply (written after the generation prompt).
     lead: str = ""
 
-    def messages(self, history: str | None = None) -> list[dict[str, str]]:
+    def messages(self, history: str | None = None) -> list[dict[str, Any]]:
         """The messages, optionally with a (truncated) replacement for the history text."""
         text = self.history if history is None else history
         user = self.preamble + text + self.request
         if self.system is None:
             return [{"role": "user", "content": user}]
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+
+    @property
+    def opening(self) -> str:
+        """The words of the reply already written in the lead (after ``Thought:``)."""
+        return self.lead[len(PLANNER_LEAD) :] if self.lead.startswith(PLANNER_LEAD) else ""
+
+    def fit(self, model: Backend, budget: int) -> tuple[str, bool]:
+        """Render with the model's chat template, cutting the history (never the system
+        message) until it fits ``budget`` tokens."""
+
+        def render(history: str | None = None) -> str:
+            return model.render_chat(self.messages(history)) + self.lead
+
+        text = render()
+        if model.count_tokens(text) <= budget:
+            return text, False
+        cut = cut_left(self.history, lambda rest: render("..." + rest), model, budget)
+        return render("..." + cut), True
 
 
 def api_lines(tools: Sequence[dict[str, Any]]) -> str:
@@ -277,11 +297,6 @@ def _takes_text_only(tool: dict[str, Any]) -> bool:
     return all(kind == "string" for kind in kinds)
 
 
-def thought_opening(prompt: ChatPrompt) -> str:
-    """The words of the planner's thought already written in the prompt's lead (no ``Thought:``)."""
-    return prompt.lead[len(PLANNER_LEAD) :] if prompt.lead.startswith(PLANNER_LEAD) else ""
-
-
 def caller_prompt(
     tools: Sequence[dict[str, Any]],
     history: Sequence[fmt.Turn],
@@ -345,7 +360,4 @@ def _plain(turns: Sequence[fmt.Turn]) -> str:
 
 def _bare_thought(thought: str) -> str:
     """A planner turn without its control phrase."""
-    for _decision, phrase in fmt.CONTROL_PHRASES:
-        if thought.endswith(phrase):
-            return thought[: -len(phrase)].strip()
-    return thought.strip()
+    return fmt.without_control_phrase(thought).strip()

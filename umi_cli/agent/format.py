@@ -43,6 +43,9 @@ TURN_TEXT: dict[str, tuple[str, str]] = {
     "conclusion": ("conclusion: ", EOS),
 }
 
+#: The turn kinds of a ToolBench conversation (``{"from": kind, "value": text}``).
+TURN_KINDS: tuple[str, ...] = tuple(TURN_TEXT)
+
 Decision = Literal["caller", "conclusion", "give up"]
 
 #: The planner's control phrases, in the order they are checked (FORMAT.md §4).
@@ -58,9 +61,15 @@ CONTROL_SEPARATOR = "\n "
 Turn = dict[str, str]
 
 
+def doc_line(tool: dict[str, Any]) -> str:
+    """One line of ``{doc}``: Python's default ``json.dumps`` (ASCII-escaped, ``", "`` and
+    ``": "`` separators)."""
+    return json.dumps(tool)
+
+
 def doc_lines(tools: Iterable[dict[str, Any]]) -> str:
-    """``{doc}``: one ``json.dumps`` line per tool, each ending in a newline."""
-    return "".join(json.dumps(tool) + "\n" for tool in tools)
+    """``{doc}``: one :func:`doc_line` per tool, each ending in a newline."""
+    return "".join(doc_line(tool) + "\n" for tool in tools)
 
 
 def tool_names(tools: Iterable[dict[str, Any]]) -> str:
@@ -134,12 +143,33 @@ def backbone_history(turns: Sequence[Turn]) -> list[Turn]:
     return merged
 
 
-def cut_control_phrase(thought: str) -> str:
-    """A planner thought without its trailing ``"\\n Next: caller."``."""
-    for suffix in (CONTROL_SEPARATOR + "Next: caller.", " Next: caller.", "Next: caller."):
-        if thought.endswith(suffix):
-            return thought[: -len(suffix)]
+def without_control_phrase(thought: str, decisions: Iterable[Decision] | None = None) -> str:
+    """``thought`` without its trailing control phrase (of one of ``decisions``), if it has one.
+
+    Nothing else is removed: callers strip what they need.
+    """
+    wanted = set(decisions) if decisions is not None else None
+    for decision, phrase in CONTROL_PHRASES:
+        if (wanted is None or decision in wanted) and thought.endswith(phrase):
+            return thought[: -len(phrase)]
     return thought
+
+
+def with_control_phrase(thought: str, decision: Decision) -> str:
+    """A thought followed by its control phrase, laid out as the training targets are."""
+    return thought + CONTROL_SEPARATOR + f"Next: {decision}."
+
+
+def cut_control_phrase(thought: str) -> str:
+    """A planner thought without its trailing ``Next: caller.`` and the separator before it
+    (``"\\n "`` or ``" "``): the merge rule of the single-model history (FORMAT.md §2)."""
+    bare = without_control_phrase(thought, ("caller",))
+    if bare == thought:
+        return thought
+    for separator in (CONTROL_SEPARATOR, " "):
+        if bare.endswith(separator):
+            return bare[: -len(separator)]
+    return bare
 
 
 def backbone_prompt(

@@ -1,45 +1,25 @@
-"""A model playing one α-UMi role: its decoding settings, completion call and prompt fitting.
+"""A model playing one role: its backend, prompt dialect, decoding settings and prompt budget.
 
 The role classes themselves (planner, caller, summarizer, backbone) are in
-:mod:`umi_cli.agent.roles`.
+:mod:`umi_cli.agent.roles`. Every role call is a generator of text pieces that returns a
+:class:`RoleResult`, so a mode can stream it and a cancelled run can close it mid-decode.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Generic, TypeVar
 
-from umi_cli.agent import chat_prompts
-from umi_cli.agent import format as fmt
-from umi_cli.engine.types import (
-    Completion,
-    CompletionRequest,
-    CompletionStats,
-    TokenCallback,
-)
+from umi_cli.agent.dialects import Dialect
+from umi_cli.agent.prompt import RolePrompt
+from umi_cli.engine.backend import Backend, CompletionStream
+from umi_cli.engine.types import CompletionRequest, CompletionStats
 
-PromptFormat = Literal["alpha-umi", "chat"]
 T = TypeVar("T")
-
-ALPHA_STOPS = (fmt.EOS,)
-CHAT_STOPS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<end_of_turn>", fmt.EOS)
 
 #: Tokens between the prompt budget and the context (the authors' 4096 - 512 - 8 = 3576).
 CONTEXT_MARGIN = 8
-
-
-class CompletionModel(Protocol):
-    """What the roles need of ``umi_cli.engine.LoadedModel``."""
-
-    def complete(
-        self, request: CompletionRequest, on_token: TokenCallback | None = None
-    ) -> Completion: ...
-
-    def count_tokens(self, text: str) -> int: ...
-
-    def chat_prompt(
-        self, messages: list[dict[str, Any]], *, add_generation_prompt: bool = True
-    ) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -64,32 +44,27 @@ class RoleResult(Generic[T]):
     truncated: bool = False
 
 
+#: A role call in progress: text pieces, then the result.
+RoleCall = Generator[str, None, RoleResult[T]]
+
+
 class Role:
-    """A model playing one α-UMi role; the role name is its KV-cache slot."""
+    """A model playing one role; the role name is its KV-cache slot."""
 
     name = "role"
 
     def __init__(
         self,
-        model: CompletionModel,
-        prompt_format: PromptFormat = "alpha-umi",
+        backend: Backend,
+        dialect: Dialect,
         *,
         decoding: Decoding | None = None,
         context: int = 4096,
-        system_prefix: bool = False,
-        prompt_style: str = "readable",
     ) -> None:
-        if prompt_format not in ("alpha-umi", "chat"):
-            raise ValueError(f"unknown prompt format {prompt_format!r}")
-        if prompt_style not in chat_prompts.PROMPT_STYLES:
-            known = ", ".join(chat_prompts.PROMPT_STYLES)
-            raise ValueError(f"unknown prompt style {prompt_style!r}; known: {known}")
-        self.model = model
-        self.prompt_format = prompt_format
+        self.backend = backend
+        self.dialect = dialect
         self.decoding = decoding or Decoding()
         self.context = context
-        self.system_prefix = system_prefix
-        self.prompt_style = prompt_style
 
     @property
     def budget(self) -> int:
@@ -97,18 +72,22 @@ class Role:
         4096 and 512 keep the last 3576)."""
         return max(64, self.context - self.decoding.max_tokens - CONTEXT_MARGIN)
 
-    def _complete(
+    def fit(self, prompt: RolePrompt) -> tuple[str, bool]:
+        """The prompt text cut to the budget, and whether it was cut."""
+        return prompt.fit(self.backend, self.budget)
+
+    def complete(
         self,
         prompt: str,
         *,
         grammar: str | None,
-        on_token: TokenCallback | None,
         max_tokens: int | None = None,
         stop: tuple[str, ...] = (),
-    ) -> Completion:
+    ) -> CompletionStream:
+        """One completion in this role's slot, with the dialect's stops plus ``stop``."""
         request = CompletionRequest(
             prompt=prompt,
-            stop=(ALPHA_STOPS if self.prompt_format == "alpha-umi" else CHAT_STOPS) + stop,
+            stop=self.dialect.stops + stop,
             max_tokens=max_tokens or self.decoding.max_tokens,
             temperature=self.decoding.temperature,
             top_p=self.decoding.top_p,
@@ -116,40 +95,4 @@ class Role:
             grammar=grammar if self.decoding.constrain else None,
             slot=self.name,
         )
-        return self.model.complete(request, on_token)
-
-    def _fit_raw(self, prompt: str) -> tuple[str, bool]:
-        """Cut a raw prompt from the left to the last ``budget`` tokens."""
-        if self.model.count_tokens(prompt) <= self.budget:
-            return prompt, False
-        return self._cut_left(prompt, lambda rest: rest), True
-
-    def _fit_chat(self, prompt: chat_prompts.ChatPrompt) -> tuple[str, bool]:
-        """Render chat messages, cutting the history text (never the system message) to fit."""
-
-        def render(history: str | None = None) -> str:
-            return self.model.chat_prompt(prompt.messages(history)) + prompt.lead
-
-        text = render()
-        if self.model.count_tokens(text) <= self.budget:
-            return text, False
-        cut = self._cut_left(prompt.history, lambda rest: render("..." + rest))
-        return render("..." + cut), True
-
-    def _cut_left(self, text: str, render: Any) -> str:
-        """The longest suffix of ``text`` whose rendering fits the budget (binary search)."""
-        low, high = 0, len(text)
-        while low < high:
-            middle = (low + high) // 2
-            if self.model.count_tokens(render(text[middle:])) <= self.budget:
-                high = middle
-            else:
-                low = middle + 1
-        return text[low:]
-
-    def _render(self, raw: str | None, chat: chat_prompts.ChatPrompt | None) -> tuple[str, bool]:
-        if self.prompt_format == "alpha-umi":
-            assert raw is not None
-            return self._fit_raw(raw)
-        assert chat is not None
-        return self._fit_chat(chat)
+        return self.backend.stream(request)

@@ -1,7 +1,9 @@
-"""The α-UMi roles: each wraps a loaded model and its prompt format, and parses what it writes.
+"""The α-UMi roles: each wraps a backend and a prompt dialect, and parses what it writes.
 
-Used by the agent loop and by step-level evaluation alike. Every method takes the α-UMi tool
-documents and the history turns (``{"from", "value"}``) and returns a :class:`RoleResult`.
+Used by the modes and by step-level evaluation alike. Every call takes the α-UMi tool documents
+and the history turns (``{"from", "value"}``), yields text as it is decoded and returns a
+:class:`~umi_cli.agent.role_base.RoleResult` (drive one to its end with
+:func:`umi_cli.engine.finish`).
 """
 
 from __future__ import annotations
@@ -9,12 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from umi_cli.agent import chat_prompts
 from umi_cli.agent import format as fmt
-from umi_cli.agent.role_base import Role, RoleResult
-from umi_cli.engine.types import Completion, TokenCallback
+from umi_cli.agent.role_base import Role, RoleCall, RoleResult
+from umi_cli.engine.types import Completion
 
 ALL_DECISIONS: tuple[fmt.Decision, ...] = ("caller", "conclusion", "give up")
+#: Written after the chat planner's ``Thought:`` when its first try says nothing but a phrase.
+THOUGHT_RESTART = " Looking at the request and the observations,"
+#: Tokens kept back from a thought so the control phrase still fits in ``max_tokens``.
+PHRASE_TOKENS = 16
+
+#: The caller grammar over some API names (the toolbox's ``caller_grammar``).
+GrammarSource = Callable[[Sequence[str]], str]
 
 
 def decision_rule(decisions: Sequence[fmt.Decision]) -> str:
@@ -22,23 +30,9 @@ def decision_rule(decisions: Sequence[fmt.Decision]) -> str:
     return " | ".join(f'"{decision}."' for decision in decisions)
 
 
-def decision_grammar(
-    decisions: Sequence[fmt.Decision] = ("caller", "conclusion", "give up"),
-) -> str:
+def decision_grammar(decisions: Sequence[fmt.Decision] = ALL_DECISIONS) -> str:
     """The grammar of the control phrase written after ``Next: ``."""
     return f"root ::= {decision_rule(decisions)}\n"
-
-
-#: Where a constrained planner's free thought ends besides EOS (chat: the end of its line, so a
-#: small model cannot run on into made-up calls and observations; the phrase comes from a grammar).
-THOUGHT_STOPS: dict[str, tuple[str, ...]] = {"alpha-umi": (), "chat": ("\n",)}
-#: Written after the chat planner's ``Thought:`` when its first try says nothing but a phrase.
-THOUGHT_RESTART = " Looking at the request and the observations,"
-#: A chat model's thought is short: one or two sentences and the control phrase.
-CHAT_THOUGHT_TOKENS = 96
-
-#: Tokens kept back from a thought so the control phrase still fits in ``max_tokens``.
-PHRASE_TOKENS = 16
 
 
 class Planner(Role):
@@ -48,18 +42,7 @@ class Planner(Role):
 
     def prompt(self, tools: Sequence[dict[str, Any]], history: Sequence[fmt.Turn]) -> str:
         """The rendered (and fitted) prompt text."""
-        return self._prompt(tools, history)[0]
-
-    def _prompt(self, tools, history) -> tuple[str, bool]:
-        return self._prompt_and_opening(tools, history)[:2]
-
-    def _prompt_and_opening(self, tools, history) -> tuple[str, bool, str]:
-        """The fitted prompt, whether it was cut, and the thought's words already in its lead."""
-        if self.prompt_format == "alpha-umi":
-            raw = fmt.planner_prompt(tools, history, system_prefix=self.system_prefix)
-            return (*self._render(raw, None), "")
-        chat = chat_prompts.planner_prompt(tools, history, self.prompt_style)
-        return (*self._render(None, chat), chat_prompts.thought_opening(chat))
+        return self.fit(self.dialect.planner(tools, history))[0]
 
     def plan(
         self,
@@ -67,18 +50,19 @@ class Planner(Role):
         history: Sequence[fmt.Turn],
         *,
         decisions: Sequence[fmt.Decision] = ALL_DECISIONS,
-        on_token: TokenCallback | None = None,
-    ) -> RoleResult[fmt.PlannerOutput]:
+    ) -> RoleCall[fmt.PlannerOutput]:
         """One planner turn; ``history`` holds every turn before it.
 
         ``decisions`` restricts the control phrase (the loop forces ``conclusion`` when the step
         budget is spent); unconstrained output naming another decision is rewritten to the first.
         """
-        prompt, truncated, opening = self._prompt_and_opening(tools, history)
-        if opening and on_token is not None:
-            on_token(opening.lstrip())
+        draft = self.dialect.planner(tools, history)
+        prompt, truncated = self.fit(draft)
+        opening = draft.opening
+        if opening:
+            yield opening.lstrip()
         if not self.decoding.constrain:
-            done = self._complete(prompt, grammar=None, on_token=on_token)
+            done = yield from self.complete(prompt, grammar=None)
             text = opening.lstrip() + done.text
             parsed = _restrict(fmt.parse_planner(text), decisions)
             return RoleResult(parsed, text, done.stats, prompt, truncated)
@@ -86,25 +70,12 @@ class Planner(Role):
         # Otherwise the text is cut where a phrase of its own making starts ("Next ...") and the
         # phrase is chosen under a three-way grammar. (A grammar over the free text itself costs
         # a vocabulary scan per token on large vocabularies, and small models misuse it.)
-        thought = self._complete(
-            prompt,
-            grammar=None,
-            on_token=on_token,
-            max_tokens=self._thought_tokens(),
-            stop=THOUGHT_STOPS[self.prompt_format],
-        )
+        thought = yield from self._thought(prompt)
         base = prompt[: len(prompt) - len(opening)]  # the prompt up to the lead's own words
-        if self.prompt_format == "chat" and not _before_own_phrase(thought.text):
+        if self.dialect.retries_empty_thoughts and not _before_own_phrase(thought.text):
             # An empty thought ("Next: caller.") gives the caller nothing to go on: think again.
-            if on_token is not None:
-                on_token(THOUGHT_RESTART)
-            again = self._complete(
-                prompt + THOUGHT_RESTART,
-                grammar=None,
-                on_token=on_token,
-                max_tokens=self._thought_tokens(),
-                stop=THOUGHT_STOPS[self.prompt_format],
-            )
+            yield THOUGHT_RESTART
+            again = yield from self._thought(prompt + THOUGHT_RESTART)
             thought = Completion(
                 THOUGHT_RESTART + again.text, again.stop_reason, thought.stats + again.stats
             )
@@ -114,42 +85,45 @@ class Planner(Role):
         found = fmt.parse_planner(text)
         if _has_phrase(text) and found.decision in decisions:
             return RoleResult(found, thought.text, thought.stats, prompt, truncated)
-        if self.prompt_format == "chat" and "caller" in decisions and _asks_for_call(text, tools):
+        if self.dialect.follows_named_calls and "caller" in decisions and _asks_for_call(
+            text, tools
+        ):
             # A small model's phrase often contradicts its own "Call <api> with ..." sentence.
             decisions = ("caller",)
         head = _before_own_phrase(text) + fmt.CONTROL_SEPARATOR + "Next: "
-        if on_token is not None:
-            on_token(fmt.CONTROL_SEPARATOR + "Next: ")
-        phrase = self._complete(
+        yield fmt.CONTROL_SEPARATOR + "Next: "
+        phrase = yield from self.complete(
             base + (" " if opening else "") + head,
             grammar=decision_grammar(decisions),
-            on_token=on_token,
             max_tokens=PHRASE_TOKENS,
         )
         full = head.lstrip() + phrase.text
         parsed = _restrict(fmt.parse_planner(full), decisions)
         return RoleResult(parsed, full, thought.stats + phrase.stats, prompt, truncated)
 
-    def _thought_tokens(self) -> int:
-        limit = self.decoding.max_tokens - PHRASE_TOKENS
-        if self.prompt_format == "chat":
-            # Room for "\n Next: " too (a byte-level vocabulary spends a token per character).
-            limit = min(limit - len(fmt.CONTROL_SEPARATOR + "Next: ") - 1, CHAT_THOUGHT_TOKENS)
-        return max(1, limit)
+    def _thought(self, prompt: str) -> Any:  # a CompletionStream
+        limit = self.dialect.thought_budget(self.decoding.max_tokens - PHRASE_TOKENS)
+        return self.complete(
+            prompt, grammar=None, max_tokens=max(1, limit), stop=self.dialect.thought_stops
+        )
+
+
+def _last_call_sentence(thought: str) -> str:
+    """The thought (before a ``Next`` of its own) from its last ``call `` on, or ``""``."""
+    body = _before_own_phrase(thought)
+    lower = body.lower()
+    return body[lower.rfind("call ") :] if "call " in lower else ""
 
 
 def _asks_for_call(thought: str, tools: Sequence[dict[str, Any]]) -> bool:
     """Whether a thought's last sentence tells the caller to call one of ``tools``."""
-    body = _before_own_phrase(thought)
-    last = body[body.lower().rfind("call ") :] if "call " in body.lower() else ""
+    last = _last_call_sentence(thought)
     return any(str(tool.get("Name", "")) in last for tool in tools)
 
 
 def _called_api(thought: str, tools: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     """The tool named first after the thought's last ``call`` (``Call X with ...``), if any."""
-    body = _before_own_phrase(thought)
-    lower = body.lower()
-    last = body[lower.rfind("call ") :] if "call " in lower else ""
+    last = _last_call_sentence(thought)
     found = [(last.find(str(tool["Name"])), tool) for tool in tools if str(tool["Name"]) in last]
     return min(found, key=lambda pair: pair[0])[1] if found else None
 
@@ -168,12 +142,11 @@ def _restrict(output: fmt.PlannerOutput, decisions: Sequence[fmt.Decision]) -> f
     if output.decision in decisions:
         return output
     thought = output.text
-    for _decision, phrase in fmt.CONTROL_PHRASES:
-        if thought.endswith(phrase):
-            thought = thought[: -len(phrase)].rstrip()
-    return fmt.PlannerOutput(
-        thought + fmt.CONTROL_SEPARATOR + f"Next: {decisions[0]}.", decisions[0]
-    )
+    for decision, _phrase in fmt.CONTROL_PHRASES:  # each phrase once, in priority order
+        bare = fmt.without_control_phrase(thought, (decision,))
+        if bare != thought:
+            thought = bare.rstrip()
+    return fmt.PlannerOutput(fmt.with_control_phrase(thought, decisions[0]), decisions[0])
 
 
 class Caller(Role):
@@ -185,14 +158,7 @@ class Caller(Role):
         self, tools: Sequence[dict[str, Any]], history: Sequence[fmt.Turn], thought: str
     ) -> str:
         """The rendered (and fitted) prompt text."""
-        return self._prompt(tools, history, thought)[0]
-
-    def _prompt(self, tools, history, thought) -> tuple[str, bool]:
-        if self.prompt_format == "alpha-umi":
-            raw = fmt.caller_prompt(tools, history, thought, system_prefix=self.system_prefix)
-            return self._render(raw, None)
-        chat = chat_prompts.caller_prompt(tools, history, thought, self.prompt_style)
-        return self._render(None, chat)
+        return self.fit(self.dialect.caller(tools, history, thought))[0]
 
     def call(
         self,
@@ -201,35 +167,29 @@ class Caller(Role):
         thought: str,
         *,
         grammar_for: GrammarSource | None = None,
-        on_token: TokenCallback | None = None,
-    ) -> RoleResult[fmt.CallerOutput]:
+    ) -> RoleCall[fmt.CallerOutput]:
         """One caller turn; ``history`` ends with the planner turn that ``thought`` repeats.
 
-        ``grammar_for(names)`` gives the constraint over those APIs (the loop passes the tools
-        layer's schema-exact grammar); without it the grammar is derived from ``tools`` (names
-        and parameter types only). When a chat planner's thought names one API, the grammar
+        ``grammar_for(names)`` gives the constraint over those APIs (the toolbox's schema-exact
+        grammar); without it the grammar is derived from ``tools`` (names and parameter types
+        only). When the dialect follows named calls and the thought names one API, the grammar
         admits that API alone: a small caller must not swap it for another one.
         """
-        prompt, truncated = self._prompt(tools, history, thought)
+        prompt, truncated = self.fit(self.dialect.caller(tools, history, thought))
         grammar = None
         if self.decoding.constrain:
-            named = _called_api(thought, tools) if self.prompt_format == "chat" else None
+            named = _called_api(thought, tools) if self.dialect.follows_named_calls else None
             names = [str(named["Name"])] if named is not None else [str(t["Name"]) for t in tools]
             grammar = (grammar_for or _document_grammar(tools))(names)
-        done = self._complete(prompt, grammar=grammar, on_token=on_token)
+        done = yield from self.complete(prompt, grammar=grammar)
         return RoleResult(fmt.parse_caller(done.text), done.text, done.stats, prompt, truncated)
 
 
-#: The caller grammar over some API names (the tools layer's ``Toolbox.caller_grammar``).
-GrammarSource = Callable[[Sequence[str]], str]
-
-
 def _document_grammar(tools: Sequence[dict[str, Any]]) -> GrammarSource:
-    """A grammar source over raw α-UMi documents (evaluation data that has no specs)."""
-    from umi_cli.tools.grammar import caller_grammar_for
+    """The toolbox's grammar source over raw α-UMi documents (data that has no specs)."""
+    from umi_cli.tools import Toolbox
 
-    by_name = {str(tool["Name"]): tool for tool in tools}
-    return lambda names: caller_grammar_for([by_name[name] for name in names])
+    return Toolbox.from_documents(list(tools)).caller_grammar
 
 
 class Summarizer(Role):
@@ -239,21 +199,17 @@ class Summarizer(Role):
 
     def prompt(self, history: Sequence[fmt.Turn]) -> str:
         """The rendered (and fitted) prompt text."""
-        return self._prompt(history)[0]
+        return self.fit(self.dialect.summarizer(history))[0]
 
-    def _prompt(self, history) -> tuple[str, bool]:
-        if self.prompt_format == "alpha-umi":
-            raw = fmt.summarizer_prompt(history, system_prefix=self.system_prefix)
-            return self._render(raw, None)
-        return self._render(None, chat_prompts.summarizer_prompt(history, self.prompt_style))
-
-    def conclude(
-        self, history: Sequence[fmt.Turn], *, on_token: TokenCallback | None = None
-    ) -> RoleResult[str]:
+    def conclude(self, history: Sequence[fmt.Turn]) -> RoleCall[str]:
         """The final answer; ``history`` ends with the current planner turn."""
-        prompt, truncated = self._prompt(history)
-        done = self._complete(prompt, grammar=None, on_token=on_token)
+        prompt, truncated = self.fit(self.dialect.summarizer(history))
+        done = yield from self.complete(prompt, grammar=None)
         return RoleResult(fmt.parse_summarizer(done.text), done.text, done.stats, prompt, truncated)
+
+
+#: What the backbone writes before its final answer (FORMAT.md §2).
+ANSWER_LEAD = "conclusion: "
 
 
 class Backbone(Role):
@@ -263,13 +219,7 @@ class Backbone(Role):
 
     def prompt(self, tools: Sequence[dict[str, Any]], history: Sequence[fmt.Turn]) -> str:
         """The rendered (and fitted) prompt text."""
-        return self._prompt(tools, history)[0]
-
-    def _prompt(self, tools, history) -> tuple[str, bool]:
-        if self.prompt_format == "alpha-umi":
-            raw = fmt.backbone_prompt(tools, history, system_prefix=self.system_prefix)
-            return self._render(raw, None)
-        return self._render(None, chat_prompts.backbone_prompt(tools, history, self.prompt_style))
+        return self.fit(self.dialect.backbone(tools, history))[0]
 
     def step(
         self,
@@ -277,18 +227,19 @@ class Backbone(Role):
         history: Sequence[fmt.Turn],
         *,
         answer_now: bool = False,
-        on_token: TokenCallback | None = None,
-    ) -> RoleResult[fmt.BackboneOutput]:
+    ) -> RoleCall[fmt.BackboneOutput]:
         """One step (unconstrained: its output mixes free text and calls).
 
         ``answer_now`` starts the output with ``conclusion: `` so the model writes its answer.
         """
-        prompt, truncated = self._prompt(tools, history)
+        prompt, truncated = self.fit(self.dialect.backbone(tools, history))
         lead = ANSWER_LEAD if answer_now else ""
-        done = self._complete(prompt + lead, grammar=None, on_token=on_token)
+        done = yield from self.complete(prompt + lead, grammar=None)
         parsed = fmt.parse_backbone(lead + done.text)
         return RoleResult(parsed, lead + done.text, done.stats, prompt, truncated)
 
 
-#: What the backbone writes before its final answer (FORMAT.md §2).
-ANSWER_LEAD = "conclusion: "
+#: Role name -> class, for the composition root.
+ROLE_CLASSES: dict[str, type[Role]] = {
+    cls.name: cls for cls in (Planner, Caller, Summarizer, Backbone)
+}

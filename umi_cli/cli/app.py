@@ -18,7 +18,7 @@ from umi_cli.secrets import install_log_redaction, redact
 try:  # typer >= 0.20 vendors its own click
     from typer._click import exceptions as click_errors
 except ImportError:  # pragma: no cover - older typer on the real click
-    from click import exceptions as click_errors
+    from click import exceptions as click_errors  # type: ignore[no-redef]  # the same module
 
 app = typer.Typer(
     name="umi",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from umi_cli.agent.options import RunOptions
 from umi_cli.cli import common
 from umi_cli.cli.batch_files import (
     BatchTask,
@@ -31,7 +32,9 @@ from umi_cli.ui.consumers import RunTally
 from umi_cli.ui.pump import pump
 
 if TYPE_CHECKING:
-    from umi_cli.agent.session import Agent
+    from umi_cli.agent.agent import Agent
+    from umi_cli.agent.modes import Mode
+    from umi_cli.engine import BackendPool
 
 EXIT_INTERRUPTED = 130
 
@@ -42,20 +45,36 @@ def register(app: typer.Typer) -> None:
 
 
 class AgentPool:
-    """One agent per distinct tool selection, built on first use and reused after."""
+    """One mode (its models opened once) and one toolbox per distinct tool selection."""
 
-    def __init__(self, settings: common.AgentSettings) -> None:
-        self.settings = settings
+    def __init__(self, options: RunOptions, pool: BackendPool) -> None:
+        self.options = options
+        self.pool = pool
+        self._mode: Mode | None = None
         self._agents: dict[tuple[str, ...] | None, Agent] = {}
 
     def agent_for(self, tools: list[str] | None) -> Agent:
+        from umi_cli.agent.agent import Agent
+        from umi_cli.compose import open_mode, open_toolbox
+
         key = tuple(tools) if tools else None
         if key not in self._agents:
-            chosen = list(tools) if tools else self.settings.tools
-            self._agents[key] = common.build_agent(self.settings.with_tools(chosen))
+            options = self.options.with_(tools=key) if key else self.options
+            toolbox = open_toolbox(options)
+            if self._mode is None:
+                try:
+                    self._mode = open_mode(options, self.pool)
+                except BaseException:
+                    toolbox.close()
+                    raise
+            self._agents[key] = Agent(mode=self._mode, toolbox=toolbox, options=options)
         agent = self._agents[key]
         agent.reset()  # batch tasks are independent
         return agent
+
+    def close(self) -> None:
+        for agent in self._agents.values():
+            agent.close()
 
 
 class BatchRun:
@@ -117,6 +136,7 @@ def _failed(task: BatchTask, error: str, seconds: float) -> dict[str, Any]:
     }
 
 
+@common.run_flags
 def batch(
     tasks_file: Annotated[
         Path,
@@ -127,46 +147,35 @@ def batch(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Results JSON Lines file (appended, resumable).")
     ],
-    profile: common.ProfileOption = common.DEFAULT_PROFILE,
-    tools: common.ToolsOption = None,
-    base_url: common.BaseUrlOption = None,
-    demo: common.DemoOption = False,
-    max_steps: common.MaxStepsOption = None,
-    temperature: common.TemperatureOption = None,
-    seed: common.SeedOption = None,
-    retries: common.RetriesOption = 0,
-    no_constrain: common.NoConstrainOption = False,
-    n_gpu_layers: common.GpuLayersOption = None,
     json_summary: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON object on stdout.")
     ] = False,
+    *,
+    options: RunOptions,
+    demo: bool,
 ) -> None:
     """Run every task of a JSON Lines file; re-running skips ids already in the results.
 
     Task-level `tools` replace --tools for that task. Exit code 0 once every task is recorded
     (whatever its outcome), 2 for a bad task file, 130 when interrupted.
     """
+    from umi_cli.engine import BackendPool, PoolSettings
+
     check_output(output, tasks_file)
     tasks = read_tasks(tasks_file)
-    settings = common.agent_settings(
-        profile=profile,
-        tools=tools,
-        base_url=base_url,
-        max_steps=max_steps,
-        temperature=temperature,
-        seed=seed,
-        retries=retries,
-        no_constrain=no_constrain,
-        n_gpu_layers=n_gpu_layers,
-    )
     done = read_results(output)
     pending = [task for task in tasks if task.key not in done]
     errors = Console(stderr=True)
     writer = ResultsWriter(output)
+    pool = BackendPool(PoolSettings(n_gpu_layers=options.n_gpu_layers))
     try:
-        with common.demo_tools(settings, demo) as settings:
-            runner = BatchRun(AgentPool(settings), writer)
-            _run_all(runner, pending, len(tasks), errors)
+        with pool, common.demo_tools(options, demo) as options:
+            agents = AgentPool(options, pool)
+            runner = BatchRun(agents, writer)
+            try:
+                _run_all(runner, pending, len(tasks), errors)
+            finally:
+                agents.close()
     finally:
         writer.close()
     ids = {task.key for task in tasks}

@@ -11,11 +11,13 @@ from rich.console import Console
 
 from umi_cli import paths
 from umi_cli.agent.events import Event
+from umi_cli.agent.options import RunOptions
 from umi_cli.cli import common
 from umi_cli.ui.repl import Repl
 
 if TYPE_CHECKING:
-    from umi_cli.agent.session import Agent
+    from umi_cli.agent.agent import Agent
+    from umi_cli.engine import BackendPool
 
 HISTORY_FILE = "chat_history"
 
@@ -26,46 +28,60 @@ def register(app: typer.Typer) -> None:
 
 
 class ChatSession:
-    """The REPL's backend: one loaded agent, swapped when the profile changes."""
+    """The REPL's backend: one agent over a shared pool, swapped when the profile changes."""
 
-    def __init__(self, settings: common.AgentSettings) -> None:
-        self.settings = settings
-        self.agent: Agent = common.build_agent(settings)
-        self._has_run = False
+    def __init__(self, options: RunOptions, pool: BackendPool) -> None:
+        from umi_cli.agent.trace import TraceRecorder
+        from umi_cli.compose import open_agent
+
+        self.options = options
+        self.pool = pool
+        self.agent: Agent = open_agent(options, pool)
+        self.recorder = TraceRecorder(self.agent.toolbox.documents(), options.to_dict())
 
     @property
     def profile(self) -> str:
-        return self.settings.profile
+        return self.options.profile
 
     def tool_lines(self) -> list[tuple[str, str]]:
-        from umi_cli.tools import Toolbox
-
-        toolbox = Toolbox.load(self.settings.tools, base_urls=self.settings.base_urls or None)
-        return [(doc["Name"], _description(doc)) for doc in toolbox.documents()]
+        return [(doc["Name"], _description(doc)) for doc in self.agent.toolbox.documents()]
 
     def run(self, task: str) -> Iterator[Event]:
-        self._has_run = True
-        return self.agent.run(task)
+        for event in self.agent.run(task):
+            self.recorder(event)
+            yield event
 
     def cancel(self) -> None:
         self.agent.cancel()
 
     def reset(self) -> None:
         self.agent.reset()
+        self.recorder.reset()
 
     def switch_profile(self, name: str) -> None:
-        settings = self.settings.with_profile(name)
-        self.agent = common.build_agent(settings)  # raises (keeping the old agent) on error
-        self.settings = settings
-        self._has_run = False
+        """Load another profile; on error the current agent stays. Models the new profile does
+        not use are closed; those it shares stay open (loaded once)."""
+        from umi_cli.agent.trace import TraceRecorder
+        from umi_cli.compose import open_agent
+
+        options = common.checked(self.options.with_(profile=name))
+        agent = open_agent(options, self.pool)
+        old, self.agent, self.options = self.agent, agent, options
+        old.close()
+        self.pool.close_unused(role.backend for role in agent.mode.roles.values())
+        self.recorder = TraceRecorder(agent.toolbox.documents(), options.to_dict())
 
     def write_trace(self, path: Path) -> bool:
-        if not self._has_run:
-            return False
         from umi_cli.agent.trace import write_trace
 
-        write_trace(path, self.agent.last_trace())
+        trace = self.recorder.trace()
+        if trace is None:
+            return False
+        write_trace(path, trace)
         return True
+
+    def close(self) -> None:
+        self.agent.close()
 
 
 def _description(document: dict) -> str:
@@ -77,36 +93,21 @@ def _description(document: dict) -> str:
     return text if len(text) <= 100 else text[:99] + "…"
 
 
-def chat(
-    profile: common.ProfileOption = common.DEFAULT_PROFILE,
-    tools: common.ToolsOption = None,
-    base_url: common.BaseUrlOption = None,
-    demo: common.DemoOption = False,
-    max_steps: common.MaxStepsOption = None,
-    temperature: common.TemperatureOption = None,
-    seed: common.SeedOption = None,
-    retries: common.RetriesOption = 0,
-    no_constrain: common.NoConstrainOption = False,
-    n_gpu_layers: common.GpuLayersOption = None,
-) -> None:
+@common.run_flags
+def chat(*, options: RunOptions, demo: bool) -> None:
     """Talk to the agent: each line is a task; earlier turns stay in its memory.
 
     Slash commands: /tools, /profile [NAME], /trace FILE, /reset, /help, /exit.
     Ctrl-C cancels a running step; Ctrl-D leaves.
     """
-    settings = common.agent_settings(
-        profile=profile,
-        tools=tools,
-        base_url=base_url,
-        max_steps=max_steps,
-        temperature=temperature,
-        seed=seed,
-        retries=retries,
-        no_constrain=no_constrain,
-        n_gpu_layers=n_gpu_layers,
-    )
+    from umi_cli.engine import BackendPool, PoolSettings
+
     console = Console()
-    with common.demo_tools(settings, demo) as settings:
-        with console.status(f"loading the {settings.profile} models…"):
-            session = ChatSession(settings)
-        Repl(session, console, paths.config_dir() / HISTORY_FILE).loop()
+    pool = BackendPool(PoolSettings(n_gpu_layers=options.n_gpu_layers))
+    with pool, common.demo_tools(options, demo) as options:
+        with console.status(f"loading the {options.profile} models…"):
+            session = ChatSession(options, pool)
+        try:
+            Repl(session, console, paths.config_dir() / HISTORY_FILE).loop()
+        finally:
+            session.close()

@@ -1,24 +1,33 @@
-"""Options shared by the commands that load models and run the agent (`run`, `chat`, `batch`)."""
+"""What `run`, `chat` and `batch` share: the run flags (declared once), the task text, the
+demo API, and exit codes.
+
+A command decorated with :func:`run_flags` gets the shared flags added to its signature and
+receives them as one validated :class:`~umi_cli.agent.options.RunOptions` (``options``) plus
+``demo``; a value out of range is one line naming the flag.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 import typer
 
+from umi_cli.agent.options import DEFAULT_PROFILE, OptionError, RunOptions
 from umi_cli.errors import UsageError
 
-if TYPE_CHECKING:
-    from umi_cli.agent.session import Agent
-
-DEFAULT_PROFILE = "pocket"
+F = TypeVar("F", bound=Callable[..., Any])
 
 ProfileOption = Annotated[
     str, typer.Option("--profile", "-p", help="Model profile (see `umi models profiles`).")
+]
+ModeOption = Annotated[
+    str | None,
+    typer.Option("--mode", help="alpha-umi or backbone (default: the profile's)."),
 ]
 ToolsOption = Annotated[
     list[str] | None,
@@ -57,31 +66,49 @@ DemoOption = Annotated[
     typer.Option("--demo", help="Start the built-in offline music API and use its tool spec."),
 ]
 
+#: The shared flags: (parameter name, annotation, default), in --help order.
+_FLAGS: tuple[tuple[str, Any, Any], ...] = (
+    ("profile", ProfileOption, DEFAULT_PROFILE),
+    ("mode", ModeOption, None),
+    ("tools", ToolsOption, None),
+    ("base_url", BaseUrlOption, None),
+    ("demo", DemoOption, False),
+    ("max_steps", MaxStepsOption, None),
+    ("temperature", TemperatureOption, None),
+    ("seed", SeedOption, None),
+    ("retries", RetriesOption, 0),
+    ("no_constrain", NoConstrainOption, False),
+    ("n_gpu_layers", GpuLayersOption, None),
+)
 
-@dataclass
-class AgentSettings:
-    """Everything needed to build an agent, gathered from the command line."""
-
-    profile: str = DEFAULT_PROFILE
-    tools: list[str] | None = None
-    base_urls: dict[str, str] = field(default_factory=dict)
-    max_steps: int | None = None
-    temperature: float | None = None
-    seed: int | None = None
-    retries: int = 0
-    constrain: bool = True
-    n_gpu_layers: int | None = None
-
-    def with_tools(self, tools: list[str] | None) -> AgentSettings:
-        return replace(self, tools=tools)
-
-    def with_profile(self, profile: str) -> AgentSettings:
-        return replace(self, profile=profile)
+#: RunOptions field -> the flag that sets it (for one-line errors).
+FLAG_OF_FIELD = {
+    "profile": "--profile",
+    "mode": "--mode",
+    "max_steps": "--max-steps",
+    "temperature": "--temperature",
+    "retries": "--retries",
+    "seed": "--seed",
+    "top_p": "--top-p",
+    "max_tokens": "--max-tokens",
+    "observation_chars": "--observation-chars",
+    "prompt_style": "--prompt-style",
+    "n_gpu_layers": "--n-gpu-layers",
+}
 
 
-def agent_settings(
+def checked(options: RunOptions) -> RunOptions:
+    """``options.check()`` with the problem named by its flag (a UsageError, exit 2)."""
+    try:
+        return options.check()
+    except OptionError as exc:
+        raise UsageError(f"{FLAG_OF_FIELD.get(exc.field, exc.field)} {exc.problem}") from None
+
+
+def options_from_flags(
     *,
     profile: str,
+    mode: str | None,
     tools: list[str] | None,
     base_url: list[str] | None,
     max_steps: int | None,
@@ -90,25 +117,44 @@ def agent_settings(
     retries: int,
     no_constrain: bool,
     n_gpu_layers: int | None,
-) -> AgentSettings:
-    """Validate the shared flags (one-line UsageError naming the flag) and gather them."""
-    if max_steps is not None and max_steps < 1:
-        raise UsageError(f"--max-steps must be at least 1, got {max_steps}")
-    if temperature is not None and temperature < 0:
-        raise UsageError(f"--temperature must be 0 or more, got {temperature}")
-    if retries < 0:
-        raise UsageError(f"--retries must be 0 or more, got {retries}")
-    return AgentSettings(
+) -> RunOptions:
+    """Validate the shared flags (one line naming the flag) and gather them."""
+    options = RunOptions(
         profile=profile,
-        tools=list(tools) if tools else None,
+        mode=mode,
+        tools=tuple(tools) if tools else None,
         base_urls=parse_base_urls(base_url or []),
-        max_steps=max_steps,
         temperature=temperature,
         seed=seed,
         retries=retries,
         constrain=not no_constrain,
         n_gpu_layers=n_gpu_layers,
     )
+    if max_steps is not None:
+        options = options.with_(max_steps=max_steps)
+    return checked(options)
+
+
+def run_flags(command: F) -> F:
+    """Give a Typer command the shared run flags; it is called with ``options`` and ``demo``."""
+    own = inspect.signature(command, eval_str=True)
+    kept = [p for p in own.parameters.values() if p.name not in ("options", "demo")]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind)
+        for name, kind, default in _FLAGS
+    ]
+    names = [name for name, _kind, _default in _FLAGS]
+
+    @functools.wraps(command)
+    def with_options(**values: Any) -> Any:
+        flags = {name: values.pop(name) for name in names}
+        demo = flags.pop("demo")
+        return command(options=options_from_flags(**flags), demo=demo, **values)
+
+    parameters = kept + added
+    with_options.__signature__ = own.replace(parameters=parameters)  # type: ignore[attr-defined]
+    with_options.__annotations__ = {p.name: p.annotation for p in parameters}
+    return with_options  # type: ignore[return-value]  # the same call shape for Typer
 
 
 def parse_base_urls(values: list[str]) -> dict[str, str]:
@@ -146,41 +192,19 @@ def read_task(task: str) -> str:
     return text
 
 
-def build_agent(settings: AgentSettings) -> Agent:
-    """Load the profile's models and the tools into an agent (models load here, once)."""
-    from umi_cli.agent.session import AgentOptions
-    from umi_cli.agent.session import build_agent as build
-
-    options = AgentOptions(
-        temperature=settings.temperature,
-        seed=settings.seed,
-        retries=settings.retries,
-        constrain=settings.constrain,
-    )
-    if settings.max_steps is not None:
-        options.max_steps = settings.max_steps
-    return build(
-        settings.profile,
-        settings.tools,
-        options,
-        n_gpu_layers=settings.n_gpu_layers,
-        base_urls=settings.base_urls or None,
-    )
-
-
 @contextlib.contextmanager
-def demo_tools(settings: AgentSettings, enabled: bool) -> Iterator[AgentSettings]:
+def demo_tools(options: RunOptions, enabled: bool) -> Iterator[RunOptions]:
     """With ``--demo``: serve the offline music API on loopback and add its spec to the tools."""
     if not enabled:
-        yield settings
+        yield options
         return
     from umi_cli.demo import DEMO_TOOL, SPEC_PATH, DemoServer
 
     with DemoServer() as server:
-        tools = [*(settings.tools or []), str(SPEC_PATH)]
-        urls = {**settings.base_urls}
+        tools = (*(options.tools or ()), str(SPEC_PATH))
+        urls = {**options.base_urls}
         urls.setdefault(DEMO_TOOL, server.url)
-        yield replace(settings, tools=tools, base_urls=urls)
+        yield options.with_(tools=tools, base_urls=urls)
 
 
 def exit_code(outcome: str | None) -> int:

@@ -131,6 +131,14 @@ def _finish(report: dict[str, Any], folder: Any, json_output: bool, tables: Iter
         console.print(table)
 
 
+def _eval_options(**fields: Any) -> Any:
+    """The RunOptions of an evaluation (flags checked by field, named by flag)."""
+    from umi_cli.agent.options import RunOptions
+    from umi_cli.cli.common import checked
+
+    return checked(RunOptions(**fields))
+
+
 def _check_common(limit: int | None, temperature: float | None, prompt_style: str) -> None:
     from umi_cli.agent.chat_prompts import PROMPT_STYLES
 
@@ -162,9 +170,9 @@ def toolbench(
     mode: Annotated[
         str,
         typer.Option(
-            "--mode", help="multi: planner/caller/summarizer; single: one model, BACKBONE prompt."
+            "--mode", help="alpha-umi: planner/caller/summarizer; backbone: one model plays all."
         ),
-    ] = "multi",
+    ] = "alpha-umi",
     prompt_style: PromptStyleOption = "readable",
     output: OutputOption = None,
     json_output: JsonOption = False,
@@ -174,14 +182,15 @@ def toolbench(
     n_gpu_layers: GpuLayersOption = None,
 ) -> None:
     """Step-level evaluation (FORMAT.md §7): one sample per reference planner turn."""
+    from umi_cli.compose import open_roles
+    from umi_cli.engine import BackendPool, PoolSettings
     from umi_cli.eval.report import toolbench_table
-    from umi_cli.eval.role_models import RoleSettings, load_roles
     from umi_cli.eval.steps import load_trajectories, select, step_samples
-    from umi_cli.eval.toolbench import PAPER_ROWS, evaluate_sample, summarize
+    from umi_cli.eval.toolbench import PAPER_ROWS, PREDICTORS, evaluate_sample, summarize
 
     _check_common(limit, temperature, prompt_style)
-    if mode not in ("multi", "single"):
-        raise UsageError(f"--mode {mode}: unknown; choose multi or single")
+    if mode not in PREDICTORS:
+        raise UsageError(f"--mode {mode}: unknown; choose {' or '.join(PREDICTORS)}")
     samples = select(step_samples(load_trajectories(data)), limit, sample_seed)
     if not samples:
         raise UsageError(f"{data}: holds no planner (assistant) turns to evaluate")
@@ -196,24 +205,18 @@ def toolbench(
         "max_tokens": max_tokens,
         "sample_seed": sample_seed,
     }
-    role_settings = RoleSettings(
-        constrain=constrain,
-        prompt_style=prompt_style,
-        temperature=temperature,
-        seed=seed,
-        max_tokens=max_tokens,
-    )
-    with _results(output, settings) as folder:
+    options = _eval_options(
+        profile=profile, mode=mode, constrain=constrain, prompt_style=prompt_style,
+        temperature=temperature, seed=seed, max_tokens=max_tokens, n_gpu_layers=n_gpu_layers,
+    )  # fmt: skip
+    pool = BackendPool(PoolSettings(n_gpu_layers=n_gpu_layers))
+    with pool, _results(output, settings) as folder:
         loaded: list[Any] = []
 
         def predict(sample: Any) -> dict[str, Any]:
             if not loaded:  # load models only when something is left to predict
-                loaded.append(
-                    load_roles(
-                        profile, mode=mode, settings=role_settings, n_gpu_layers=n_gpu_layers
-                    )
-                )
-            return evaluate_sample(loaded[0], sample, mode)  # type: ignore[arg-type]
+                loaded.append(open_roles(options, pool))
+            return evaluate_sample(loaded[0], sample, mode)
 
         records = _run_pending(samples, lambda s: s.id, predict, folder, "toolbench")
         order = {sample.id: index for index, sample in enumerate(samples)}
@@ -257,10 +260,11 @@ def bfcl(
     n_gpu_layers: GpuLayersOption = None,
 ) -> None:
     """BFCL function calling: our planner + caller vs the model's native tool calling."""
+    from umi_cli.compose import open_roles
+    from umi_cli.engine import BackendPool, PoolSettings
     from umi_cli.eval.bfcl import SYSTEMS, BfclRunner, accuracy_table
     from umi_cli.eval.bfcl_data import DEFAULT_CATEGORIES, load_category
     from umi_cli.eval.report import bfcl_table
-    from umi_cli.eval.role_models import RoleSettings, load_roles
 
     _check_common(limit, temperature, prompt_style)
     categories = list(dict.fromkeys(category or DEFAULT_CATEGORIES))
@@ -277,12 +281,12 @@ def bfcl(
         "seed": seed,
         "max_tokens": max_tokens,
     }
-    role_settings = RoleSettings(
-        prompt_style=prompt_style, temperature=temperature, seed=seed, max_tokens=max_tokens
-    )
-    runner = BfclRunner(
-        load_roles(profile, mode="multi", settings=role_settings, n_gpu_layers=n_gpu_layers)
-    )
+    options = _eval_options(
+        profile=profile, mode="alpha-umi", constrain=True, prompt_style=prompt_style,
+        temperature=temperature, seed=seed, max_tokens=max_tokens, n_gpu_layers=n_gpu_layers,
+    )  # fmt: skip
+    pool = BackendPool(PoolSettings(n_gpu_layers=n_gpu_layers))
+    runner = BfclRunner(open_roles(options, pool))
     unsupported = [name for name in systems if not runner.supports(name)]
     if unsupported and system:
         raise UsageError(
@@ -290,7 +294,7 @@ def bfcl(
         )
     systems = [name for name in systems if runner.supports(name)]
     jobs = [(name, item) for name in systems for item in items]
-    with _results(output, settings) as folder:
+    with pool, _results(output, settings) as folder:
         records = _run_pending(
             jobs,
             lambda job: f"{job[0]}:{job[1].id}",

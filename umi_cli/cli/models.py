@@ -79,7 +79,7 @@ def list_profiles(
     """Every profile: which model plays each role, and whether all of them are here."""
     catalog = load_catalog()
     store = ModelStore()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for profile in catalog.profiles.values():
         ready = all(
             role_model in catalog.models
@@ -104,15 +104,16 @@ def list_profiles(
     table.add_column("ready", no_wrap=True)
     table.add_column("description", overflow="fold")
     for row in rows:
-        models = set(row["roles"].values())
+        by_role: dict[str, str] = row["roles"]
+        models = set(by_role.values())
         roles = (
             f"all roles: {models.pop()}"
-            if len(models) == 1 and len(row["roles"]) > 1
-            else "\n".join(f"{role}: {model}" for role, model in row["roles"].items())
+            if len(models) == 1 and len(by_role) > 1
+            else "\n".join(f"{role}: {model}" for role, model in by_role.items())
         )
-        name = row["id"] + (" (default)" if row["default"] else "")
-        ready = "[green]yes[/]" if row["ready"] else f"[dim]no[/] (umi models pull {row['id']})"
-        table.add_row(name, roles, ready, row["description"] or "")
+        name = f"{row['id']}" + (" (default)" if row["default"] else "")
+        shown = "[green]yes[/]" if row["ready"] else f"[dim]no[/] (umi models pull {row['id']})"
+        table.add_row(name, roles, shown, str(row["description"] or ""))
     _stdout().print(table)
 
 
@@ -282,13 +283,13 @@ def try_model(
         with TransferProgress() as progress:
             file = ModelStore().ensure(entry, download=False, progress=progress)
     assert file is not None
-    from umi_cli.engine import Engine
+    from umi_cli.engine.llama import open_file
     from umi_cli.engine.types import CompletionRequest
 
-    model = Engine(n_gpu_layers=n_gpu_layers).load(file, n_ctx=_try_context(entry, file))
+    model = open_file(file, _try_context(entry, file), n_gpu_layers=n_gpu_layers)
     chat = entry.prompt_format == "chat" if entry else _has_chat_template(file)
     defaults = entry.defaults if entry else GenerationDefaults()
-    text = model.chat_prompt([{"role": "user", "content": prompt}]) if chat else prompt
+    text = model.render_chat([{"role": "user", "content": prompt}]) if chat else prompt
     request = CompletionRequest(
         prompt=text,
         stop=("<|im_end|>",) if chat else (),
@@ -342,6 +343,7 @@ def verify(
 
     entry, file = _entry_or_file(load_catalog(), target)
     if file is None:
+        assert entry is not None  # _entry_or_file gives one or the other
         file = _present(ModelStore(), entry)
     fmt = prompt_format or (entry.prompt_format if entry else "alpha-umi")
     if fmt not in ("alpha-umi", "chat"):

@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from umi_cli.agent.options import RunOptions
 from umi_cli.cli import common
 from umi_cli.errors import UsageError
-from umi_cli.ui.consumers import AnswerPrinter, Fanout, JsonLinesWriter, RunTally
+from umi_cli.ui.consumers import AnswerPrinter, EventConsumer, Fanout, JsonLinesWriter, RunTally
 from umi_cli.ui.live import LiveRenderer
 from umi_cli.ui.pump import pump
 
@@ -23,20 +24,11 @@ def register(app: typer.Typer) -> None:
     app.command("run")(run)
 
 
+@common.run_flags
 def run(
     task: Annotated[
         str, typer.Argument(metavar="TASK", help="What to do; `-` reads it from standard input.")
     ],
-    profile: common.ProfileOption = common.DEFAULT_PROFILE,
-    tools: common.ToolsOption = None,
-    base_url: common.BaseUrlOption = None,
-    demo: common.DemoOption = False,
-    max_steps: common.MaxStepsOption = None,
-    temperature: common.TemperatureOption = None,
-    seed: common.SeedOption = None,
-    retries: common.RetriesOption = 0,
-    no_constrain: common.NoConstrainOption = False,
-    n_gpu_layers: common.GpuLayersOption = None,
     json_lines: Annotated[
         bool, typer.Option("--json", help="JSON Lines events on stdout, nothing else.")
     ] = False,
@@ -48,56 +40,55 @@ def run(
         Path | None,
         typer.Option("--trace", help="Write the trajectory (ToolBench conversation format)."),
     ] = None,
+    *,
+    options: RunOptions,
+    demo: bool,
 ) -> None:
     """Solve a task with the planner, caller and summarizer, calling real APIs.
 
     Exit codes: 0 answered, 3 gave up, 1 failed, 2 usage, 130 interrupted.
     """
+    from umi_cli.agent.trace import TraceRecorder, write_trace
+    from umi_cli.compose import open_agent
+    from umi_cli.engine import BackendPool, PoolSettings
+
     if json_lines and quiet:
         raise UsageError("--json and --quiet cannot be used together: pick one")
     if stream_tokens and not json_lines:
         raise UsageError("--stream-tokens only applies with --json")
     text = common.read_task(task)
-    settings = common.agent_settings(
-        profile=profile,
-        tools=tools,
-        base_url=base_url,
-        max_steps=max_steps,
-        temperature=temperature,
-        seed=seed,
-        retries=retries,
-        no_constrain=no_constrain,
-        n_gpu_layers=n_gpu_layers,
-    )
     human = not (json_lines or quiet)
     errors = Console(stderr=True)
-    with common.demo_tools(settings, demo) as settings:
+    pool = BackendPool(PoolSettings(n_gpu_layers=options.n_gpu_layers))
+    with pool, common.demo_tools(options, demo) as options:
         if human:
-            with errors.status(f"loading the {settings.profile} models…"):
-                agent = common.build_agent(settings)
+            with errors.status(f"loading the {options.profile} models…"):
+                agent = open_agent(options, pool)
         else:
-            agent = common.build_agent(settings)
-        tally = RunTally()
-        if json_lines:
-            view = JsonLinesWriter(sys.stdout, tokens=stream_tokens)
-        elif quiet:
-            view = AnswerPrinter(sys.stdout, sys.stderr)
-        else:
-            view = LiveRenderer(Console())
-        consumer = Fanout(view, tally)
-        try:
-            result = pump(
-                agent.run(text),
-                consumer,
-                cancel=agent.cancel,
-                on_interrupt=lambda: errors.print("[yellow]cancelling… (Ctrl-C again to quit)"),
-            )
-        finally:
-            consumer.close()
-        if trace is not None:
-            from umi_cli.agent.trace import write_trace
-
-            write_trace(trace, agent.last_trace())
+            agent = open_agent(options, pool)
+        with agent:
+            tally = RunTally()
+            view: EventConsumer
+            if json_lines:
+                view = JsonLinesWriter(sys.stdout, tokens=stream_tokens)
+            elif quiet:
+                view = AnswerPrinter(sys.stdout, sys.stderr)
+            else:
+                view = LiveRenderer(Console())
+            recorder = TraceRecorder(agent.toolbox.documents(), options.to_dict())
+            consumer = Fanout(view, tally, recorder)
+            try:
+                result = pump(
+                    agent.run(text),
+                    consumer,
+                    cancel=agent.cancel,
+                    on_interrupt=lambda: errors.print("[yellow]cancelling… (Ctrl-C again to quit)"),
+                )
+            finally:
+                consumer.close()
+            recorded = recorder.trace()
+            if trace is not None and recorded is not None:
+                write_trace(trace, recorded)
     if result.interrupted:
         errors.print("umi: cancelled", style="yellow", highlight=False)
         raise typer.Exit(EXIT_INTERRUPTED)

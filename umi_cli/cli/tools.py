@@ -11,15 +11,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from umi_cli.agent.format import doc_line
 from umi_cli.errors import UmiError, UsageError
 from umi_cli.inputs import parse_json
 from umi_cli.tools import Toolbox
+from umi_cli.tools.http.openapi import import_openapi
+from umi_cli.tools.http.selection import select_specs
+from umi_cli.tools.http.spec import ToolSpec
+from umi_cli.tools.http.validate import validate_file
 from umi_cli.tools.naming import standardize
-from umi_cli.tools.openapi import import_openapi
-from umi_cli.tools.render import document_line
-from umi_cli.tools.spec import ToolSpec
-from umi_cli.tools.toolbox import select_specs
-from umi_cli.tools.validate import validate_file
 
 app = typer.Typer(
     help="List, inspect, validate, call and import the HTTP APIs the agent can use.",
@@ -78,12 +78,13 @@ def show(
 ) -> None:
     """Print the α-UMi document lines and the JSON Schema of a tool's APIs."""
     if name.endswith((".yaml", ".yml")):
-        toolbox = Toolbox(select_specs([name]))
+        toolbox = Toolbox.from_specs(select_specs([name]))
     else:
-        toolbox = Toolbox(_specs(spec))
-        tool_names = {t.name for t in toolbox.specs}
+        specs = _specs(spec)
+        toolbox = Toolbox.from_specs(specs)
+        tool_names = {t.name for t in specs}
         if name in tool_names:
-            toolbox = Toolbox([t for t in toolbox.specs if t.name == name])
+            toolbox = Toolbox.from_specs([t for t in specs if t.name == name])
         elif name not in toolbox.names():
             raise UsageError(
                 f"unknown tool or API '{name}' (tools: {', '.join(sorted(tool_names))}; "
@@ -100,7 +101,7 @@ def show(
         return
     typer.echo("# α-UMi tool documents (exactly as the models see them)")
     for document in documents:
-        typer.echo(document_line(document))
+        typer.echo(doc_line(document))
     for document in documents:
         typer.echo(f"\n# JSON Schema of {document['Name']}")
         typer.echo(json.dumps(toolbox.json_schema(document["Name"]), indent=2, ensure_ascii=False))
@@ -142,15 +143,15 @@ def _parse_arg(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def _resolve_api(toolbox: Toolbox, target: str) -> str:
+def _resolve_api(toolbox: Toolbox, specs: list[ToolSpec], target: str) -> str:
     if target in toolbox.names():
         return target
     tool_name, _, api_name = target.partition(".")
     if not api_name:
         raise UsageError(f"name the API as TOOL.API, got {target!r} (see umi tools list)")
-    tool = next((t for t in toolbox.specs if t.name == tool_name), None)
+    tool = next((t for t in specs if t.name == tool_name), None)
     if tool is None:
-        known = ", ".join(t.name for t in toolbox.specs)
+        known = ", ".join(t.name for t in specs)
         raise UsageError(f"unknown tool '{tool_name}' (tools: {known})")
     for api in tool.apis:
         if api_name in (api.name, standardize(api.name), tool.document_name(api)):
@@ -182,8 +183,8 @@ def call(
         if not base_url.startswith(("http://", "https://")):
             raise UsageError(f"--base-url must be an http:// or https:// URL, got {base_url!r}")
         specs = [s.with_base_url(base_url) if s.name == tool_name else s for s in specs]
-    toolbox = Toolbox(specs)
-    name = _resolve_api(toolbox, target)
+    toolbox = Toolbox.from_specs(specs)
+    name = _resolve_api(toolbox, specs, target)
     arguments: dict[str, Any] = {}
     if input_json:
         try:
@@ -194,14 +195,14 @@ def call(
             raise UsageError("--input must be a JSON object")
     arguments.update(dict(_parse_arg(a) for a in arg or []))
     try:
-        result = toolbox.execute(name, arguments)
+        result = toolbox.call(name, arguments)
     finally:
         toolbox.close()
     if as_json:
         typer.echo(
             json.dumps(
                 {
-                    "api": result.api,
+                    "api": result.name,
                     "ok": result.ok,
                     "status": result.status,
                     "observation": result.text,

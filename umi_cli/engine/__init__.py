@@ -1,9 +1,18 @@
-"""In-process llama.cpp: load GGUF files once, complete with grammars, stops and KV slots."""
+"""Model backends behind one seam: streaming completions with grammars, stops and KV slots.
 
-from umi_cli.engine.grammar import GrammarError, check_grammar, json_schema_grammar
-from umi_cli.engine.hardware import gpu_offload_supported, physical_cores
-from umi_cli.engine.llama import Engine
-from umi_cli.engine.model import LoadedModel
+The in-process llama.cpp backend lives in :mod:`umi_cli.engine.llama`; the
+:class:`~umi_cli.engine.pool.BackendPool` opens each model once per process.
+"""
+
+from umi_cli.engine.backend import (
+    Backend,
+    BackendCaps,
+    CompletionStream,
+    GrammarKind,
+    complete,
+    finish,
+)
+from umi_cli.engine.pool import BackendPool, PoolSettings
 from umi_cli.engine.types import (
     Completion,
     CompletionRequest,
@@ -13,16 +22,17 @@ from umi_cli.engine.types import (
 )
 
 __all__ = [
+    "Backend",
+    "BackendCaps",
+    "BackendPool",
     "Completion",
     "CompletionRequest",
     "CompletionStats",
-    "Engine",
-    "GrammarError",
-    "LoadedModel",
+    "CompletionStream",
+    "GrammarKind",
+    "PoolSettings",
     "StopReason",
     "TokenCallback",
-    "check_grammar",
-    "gpu_offload_supported",
-    "json_schema_grammar",
-    "physical_cores",
+    "complete",
+    "finish",
 ]

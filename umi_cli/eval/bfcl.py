@@ -17,71 +17,58 @@ or the native model answers without a ``<tool_call>``.
 from __future__ import annotations
 
 import copy
-import inspect
-import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from umi_cli.agent.dialects import CHAT_STOPS
+from umi_cli.agent.role_base import Role
+from umi_cli.agent.roles import Caller, Planner
+from umi_cli.engine import Backend, complete, finish
 from umi_cli.engine.types import CompletionRequest, CompletionStats
 from umi_cli.errors import UmiError
 from umi_cli.eval.bfcl_data import BfclItem, check
 from umi_cli.eval.bfcl_tools import BfclToolset, parse_caller_calls, parse_native_calls
-from umi_cli.eval.role_models import LoadedRoles
-from umi_cli.tools.grammar import caller_grammar_from_schemas
+from umi_cli.tools.toolbox import Toolbox
+
+Roles = Mapping[str, Role]
 
 SYSTEMS = ("umi", "umi-free", "native")
 
 #: Builds the caller grammar of an item (tests pass one that forces a given answer).
 GrammarBuilder = Callable[[BfclItem, BfclToolset], str]
 
-NATIVE_STOPS = ("<|im_end|>", "<|endoftext|>")
-
-#: Qwen2.5's default system text and tool block, as its chat template writes them.
-QWEN_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
-QWEN_TOOLS_HEAD = (
-    "\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
-    "You are provided with function signatures within <tools></tools> XML tags:\n<tools>"
-)
-QWEN_TOOLS_TAIL = (
-    "\n</tools>\n\nFor each function call, return a json object with function name and "
-    "arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n"
-    '{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>'
-)
-
-
 def multi_call_grammar(item: BfclItem, toolset: BfclToolset) -> str:
-    """The tools layer's caller grammar, allowing further calls after a newline."""
-    single = caller_grammar_from_schemas(toolset.schemas())
+    """The toolbox's caller grammar over the item's functions, allowing further calls after a
+    newline (parallel items)."""
+    single = Toolbox([toolset]).caller_grammar()
     head, _, rest = single.partition("\n")
     call_rule = head.replace("root ::=", "one-call ::=", 1)
     return f'root ::= one-call ( "\\n" one-call )*\n{call_rule}\n{rest}'
 
 
-def with_constraint(roles: LoadedRoles, constrain: bool) -> LoadedRoles:
+def with_constraint(roles: Roles, constrain: bool) -> dict[str, Role]:
     """The same roles and models with grammars switched on or off."""
-    variant = copy.copy(roles)
-    for name in ("planner", "caller", "summarizer", "backbone"):
-        role = getattr(roles, name)
-        if role is not None:
-            changed = copy.copy(role)
-            changed.decoding = replace(role.decoding, constrain=constrain)
-            setattr(variant, name, changed)
+    variant: dict[str, Role] = {}
+    for name, role in roles.items():
+        changed = copy.copy(role)
+        changed.decoding = replace(role.decoding, constrain=constrain)
+        variant[name] = changed
     return variant
 
 
 class BfclRunner:
     """Predicts and scores BFCL items for each system over one loaded profile."""
 
-    def __init__(self, roles: LoadedRoles, *, grammar: GrammarBuilder | None = None) -> None:
+    def __init__(self, roles: Roles, *, grammar: GrammarBuilder | None = None) -> None:
         self.constrained = with_constraint(roles, True)
         self.free = with_constraint(roles, False)
         self.grammar = grammar or multi_call_grammar
-        assert roles.caller is not None
-        self.native_model = roles.loaded.get("caller")
-        self.native_format = roles.caller.prompt_format
-        self.decoding = roles.caller.decoding
+        caller = roles["caller"]
+        self.native_model = caller.backend
+        self.native_format = caller.dialect.name
+        self.decoding = caller.decoding
 
     def supports(self, system: str) -> bool:
         """``native`` needs a model with a chat template (``format: chat`` in the catalog)."""
@@ -124,17 +111,18 @@ class BfclRunner:
         }
 
     def _umi(
-        self, item: BfclItem, toolset: BfclToolset, roles: LoadedRoles, constrain: bool
+        self, item: BfclItem, toolset: BfclToolset, roles: Roles, constrain: bool
     ) -> tuple[str, str, list[tuple[str, dict[str, Any] | None]], CompletionStats]:
-        assert roles.planner and roles.caller
-        documents = toolset.documents()
+        planner, caller = roles["planner"], roles["caller"]
+        assert isinstance(planner, Planner) and isinstance(caller, Caller)
+        documents = Toolbox([toolset]).documents()
         history = [{"from": "user", "value": item.request}]
-        plan = roles.planner.plan(documents, history)
+        plan = finish(planner.plan(documents, history))
         if plan.output.decision != "caller":
             return plan.output.decision, plan.output.text, [], plan.stats
         history.append({"from": "assistant", "value": plan.output.text})
         grammar_for = (lambda names: self.grammar(item, toolset.only(names))) if constrain else None
-        call = roles.caller.call(documents, history, plan.output.text, grammar_for=grammar_for)
+        call = finish(caller.call(documents, history, plan.output.text, grammar_for=grammar_for))
         parsed = parse_caller_calls(call.raw)
         if not parsed and call.output.name:  # e.g. no newline before "Action Input:"
             parsed = [(call.output.name, call.output.arguments_dict())]
@@ -145,30 +133,25 @@ class BfclRunner:
     ) -> tuple[str, str, list[tuple[str, dict[str, Any] | None]], CompletionStats]:
         model = self.native_model
         prompt = native_prompt(model, item.request, toolset.native_tools())
-        done = model.complete(
+        done = complete(
+            model,
             CompletionRequest(
                 prompt=prompt,
-                stop=NATIVE_STOPS,
+                stop=CHAT_STOPS,
                 max_tokens=self.decoding.max_tokens,
                 temperature=self.decoding.temperature,
                 top_p=self.decoding.top_p,
                 seed=self.decoding.seed,
                 slot="native",
-            )
+            ),
         )
         parsed = parse_native_calls(done.text)
         return ("caller" if parsed else "answer"), done.text, parsed, done.stats
 
 
-def native_prompt(model: Any, request: str, tools: list[dict[str, Any]]) -> str:
-    """The chat prompt with tools: the engine's template rendering when it takes ``tools``,
-    else Qwen2.5's tool block written into the system message (what its template renders)."""
-    messages: list[dict[str, Any]] = [{"role": "user", "content": request}]
-    if "tools" in inspect.signature(model.chat_prompt).parameters:
-        return model.chat_prompt(messages, tools=tools)
-    lines = "".join("\n" + json.dumps(tool, ensure_ascii=False) for tool in tools)
-    system = QWEN_SYSTEM + QWEN_TOOLS_HEAD + lines + QWEN_TOOLS_TAIL
-    return model.chat_prompt([{"role": "system", "content": system}, *messages])
+def native_prompt(model: Backend, request: str, tools: list[dict[str, Any]]) -> str:
+    """The chat prompt with tools, rendered by the model's own chat template."""
+    return model.render_chat([{"role": "user", "content": request}], tools=tools)
 
 
 def accuracy_table(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from umi_cli.tools.naming import parameter_document_name, standardize
+from umi_cli.tools.toolset import ToolDef, ToolResult
 
 #: BFCL type words -> JSON Schema types.
 SCHEMA_TYPES = {
@@ -101,21 +102,31 @@ def convert_function(function: dict[str, Any]) -> BfclTool:
 class BfclToolset:
     """The functions of one BFCL item as umi tools, and the way back to BFCL's names."""
 
-    def __init__(self, functions: list[dict[str, Any]]) -> None:
-        self.tools = [convert_function(function) for function in functions]
-        self._by_name = {tool.name: tool for tool in self.tools}
+    name = "bfcl"
 
-    def documents(self) -> list[dict[str, Any]]:
-        return [tool.document for tool in self.tools]
+    def __init__(self, functions: list[dict[str, Any]]) -> None:
+        self.functions = [convert_function(function) for function in functions]
+        self._by_name = {tool.name: tool for tool in self.functions}
+
+    def tools(self) -> list[ToolDef]:
+        """The functions as ToolDefs (with their own α-UMi documents)."""
+        return [
+            ToolDef(tool.name, "", tool.description, tool.schema, document=tool.document)
+            for tool in self.functions
+        ]
+
+    def call(self, name: str, arguments: dict[str, Any] | str | None) -> ToolResult:
+        text = json.dumps({"error": "BFCL functions are scored, not called", "status": None})
+        return ToolResult(name=name, ok=False, text=text, failure="refused")
+
+    def close(self) -> None:
+        pass
 
     def only(self, names: Sequence[str]) -> BfclToolset:
         """The same toolset limited to ``names`` (the API a planner's thought named)."""
         narrowed = copy.copy(self)
-        narrowed.tools = [tool for tool in self.tools if tool.name in set(names)]
+        narrowed.functions = [tool for tool in self.functions if tool.name in set(names)]
         return narrowed
-
-    def schemas(self) -> dict[str, dict[str, Any]]:
-        return {tool.name: tool.schema for tool in self.tools}
 
     def to_bfcl(self, name: str, arguments: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """A predicted call in BFCL's output form ``{function: {param: value}}``."""
@@ -135,7 +146,7 @@ class BfclToolset:
                     "parameters": tool.schema,
                 },
             }
-            for tool in self.tools
+            for tool in self.functions
         ]
 
 
@@ -174,7 +185,7 @@ def parse_native_calls(text: str) -> list[tuple[str, dict[str, Any] | None]]:
     blocks = _TOOL_CALL.findall(text)
     if not blocks:
         return [_native_call(value) for value in _json_objects(text) if _is_call(value)]
-    calls = []
+    calls: list[tuple[str, dict[str, Any] | None]] = []
     for block in blocks:
         try:
             value = json.loads(block)

@@ -133,7 +133,7 @@ def aggregate(score_rows: Iterable[Mapping[str, float | None]]) -> dict[str, Any
     total = len(rows)
 
     def mean(key: str) -> tuple[float | None, int]:
-        values = [row[key] for row in rows if row.get(key) is not None]
+        values = [value for row in rows if (value := row.get(key)) is not None]
         return ((100.0 * sum(values) / len(values)) if values else None), len(values)
 
     plan, _ = mean("plan")

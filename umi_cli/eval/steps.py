@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from umi_cli.agent.format import parse_caller, parse_planner
+from umi_cli.agent.trace import trajectory_problem
 from umi_cli.errors import UsageError
 from umi_cli.inputs import parse_json
-
-ROLES = {"user", "assistant", "caller", "observation", "conclusion"}
 
 
 @dataclass(frozen=True)
@@ -66,27 +65,9 @@ def load_trajectories(path: Path) -> list[dict[str, Any]]:
 
 
 def _check_trajectory(path: Path, index: int, item: Any) -> None:
-    where = f"{path}: item {index}"
-    if not isinstance(item, dict):
-        raise UsageError(f"{where}: expected an object with 'tools' and 'conversations'")
-    tools = item.get("tools")
-    if not isinstance(tools, list) or not all(
-        isinstance(tool, dict) and isinstance(tool.get("Name"), str) for tool in tools
-    ):
-        raise UsageError(f"{where}: field 'tools' must be a list of α-UMi tool dicts with 'Name'")
-    turns = item.get("conversations")
-    if not isinstance(turns, list):
-        raise UsageError(f"{where}: field 'conversations' must be a list of {{from, value}} turns")
-    for number, turn in enumerate(turns):
-        if (
-            not isinstance(turn, dict)
-            or turn.get("from") not in ROLES
-            or not isinstance(turn.get("value"), str)
-        ):
-            raise UsageError(
-                f"{where}: conversations[{number}] must be {{'from': one of "
-                f"{sorted(ROLES)}, 'value': text}}"
-            )
+    problem = trajectory_problem(item, ("tools", "conversations"))
+    if problem is not None:
+        raise UsageError(f"{path}: item {index}: {problem}")
 
 
 def step_samples(trajectories: list[dict[str, Any]]) -> list[StepSample]:

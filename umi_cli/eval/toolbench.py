@@ -1,28 +1,36 @@
 """Step-level ToolBench evaluation (FORMAT.md §7): predict one step sample, score it.
 
-``multi`` mode (α-UMi): the planner sees the reference history before its turn; on ``caller``
-the caller runs on that history plus the *predicted* planner turn, on ``conclusion`` (when the
-reference is a finish too, the only case a metric reads) the summarizer does. ``single`` mode
+``alpha-umi`` mode: the planner sees the reference history before its turn; on ``caller`` the
+caller runs on that history plus the *predicted* planner turn, on ``conclusion`` (when the
+reference is a finish too, the only case a metric reads) the summarizer does. ``backbone`` mode
 (the paper's single-model baseline): one backbone completion yields decision, call and answer.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from umi_cli.agent.role_base import Role
+from umi_cli.agent.roles import Backbone, Caller, Planner, Summarizer
+from umi_cli.engine import finish
 from umi_cli.engine.types import CompletionStats
 from umi_cli.errors import UmiError
 from umi_cli.eval.metrics import aggregate, score_step
-from umi_cli.eval.role_models import LoadedRoles, Mode
 from umi_cli.eval.steps import StepSample
 
+Roles = Mapping[str, Role]
+Prediction = tuple[dict[str, Any], dict[str, CompletionStats]]
 
-def predict_multi(roles: LoadedRoles, sample: StepSample) -> tuple[dict[str, Any], dict]:
+
+def predict_alpha_umi(roles: Roles, sample: StepSample) -> Prediction:
     """The three-role prediction for one sample, and the stats of each role that ran."""
-    assert roles.planner and roles.caller and roles.summarizer
+    planner, caller, summarizer = roles["planner"], roles["caller"], roles["summarizer"]
+    assert isinstance(planner, Planner) and isinstance(caller, Caller)
+    assert isinstance(summarizer, Summarizer)
     stats: dict[str, CompletionStats] = {}
-    plan = roles.planner.plan(sample.tools, sample.history)
+    plan = finish(planner.plan(sample.tools, sample.history))
     stats["planner"] = plan.stats
     predicted: dict[str, Any] = {
         "decision": plan.output.decision,
@@ -34,7 +42,7 @@ def predict_multi(roles: LoadedRoles, sample: StepSample) -> tuple[dict[str, Any
     }
     history = [*sample.history, {"from": "assistant", "value": plan.output.text}]
     if plan.output.decision == "caller":
-        call = roles.caller.call(sample.tools, history, plan.output.text)
+        call = finish(caller.call(sample.tools, history, plan.output.text))
         stats["caller"] = call.stats
         predicted.update(
             api=call.output.name,
@@ -42,16 +50,17 @@ def predict_multi(roles: LoadedRoles, sample: StepSample) -> tuple[dict[str, Any
             call=call.output.text,
         )
     elif plan.output.decision == "conclusion" and sample.decision == "conclusion":
-        answer = roles.summarizer.conclude(history)
+        answer = finish(summarizer.conclude(history))
         stats["summarizer"] = answer.stats
         predicted["answer"] = answer.output
     return predicted, stats
 
 
-def predict_single(roles: LoadedRoles, sample: StepSample) -> tuple[dict[str, Any], dict]:
+def predict_backbone(roles: Roles, sample: StepSample) -> Prediction:
     """The single-model (backbone) prediction for one sample."""
-    assert roles.backbone
-    step = roles.backbone.step(sample.tools, sample.history)
+    backbone = roles["backbone"]
+    assert isinstance(backbone, Backbone)
+    step = finish(backbone.step(sample.tools, sample.history))
     out = step.output
     predicted: dict[str, Any] = {
         "decision": out.decision,
@@ -64,14 +73,21 @@ def predict_single(roles: LoadedRoles, sample: StepSample) -> tuple[dict[str, An
     return predicted, {"backbone": step.stats}
 
 
-def evaluate_sample(roles: LoadedRoles, sample: StepSample, mode: Mode) -> dict[str, Any]:
+#: How each mode predicts one step sample.
+PREDICTORS: dict[str, Callable[[Roles, StepSample], Prediction]] = {
+    "alpha-umi": predict_alpha_umi,
+    "backbone": predict_backbone,
+}
+
+
+def evaluate_sample(roles: Roles, sample: StepSample, mode: str) -> dict[str, Any]:
     """One predictions-file record: reference, prediction, scores, per-role figures.
 
     A role failing with a UmiError (a prompt that cannot fit, say) makes a failed prediction
     (decision ``"error"``, the message under ``"error"``), which scores 0 where it applies.
     """
     started = time.perf_counter()
-    predict = predict_single if mode == "single" else predict_multi
+    predict = PREDICTORS[mode]
     error = None
     try:
         predicted, stats = predict(roles, sample)

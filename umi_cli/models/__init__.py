@@ -6,17 +6,18 @@ The entry points other packages use: :func:`load_catalog`, :class:`ModelStore`,
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from umi_cli.models.catalog import Catalog, load_catalog, register_local_model
 from umi_cli.models.entry import GenerationDefaults, ModelEntry, Profile
 from umi_cli.models.progress import TransferProgress
+from umi_cli.models.refs import FileRef, ModelRef
 from umi_cli.models.store import ModelStore
 
 __all__ = [
     "Catalog",
+    "FileRef",
     "GenerationDefaults",
     "ModelEntry",
+    "ModelRef",
     "ModelStore",
     "Profile",
     "TransferProgress",
@@ -33,8 +34,8 @@ def resolve_profile(
     progress: TransferProgress | None = None,
     catalog: Catalog | None = None,
     store: ModelStore | None = None,
-) -> dict[str, tuple[ModelEntry, Path]]:
-    """Role → (model entry, local file) for profile ``name``; each distinct model fetched once.
+) -> dict[str, tuple[ModelEntry, ModelRef]]:
+    """Role → (model entry, model reference) for profile ``name``; each model fetched once.
 
     Installed packages are assembled on the way; hub downloads happen only with ``download``
     (otherwise a missing model is a UmiError telling the user to run ``umi models pull``).
@@ -42,11 +43,11 @@ def resolve_profile(
     catalog = catalog or load_catalog()
     store = store or ModelStore()
     profile = catalog.profile(name)
-    files: dict[str, Path] = {}
-    resolved: dict[str, tuple[ModelEntry, Path]] = {}
+    refs: dict[str, ModelRef] = {}
+    resolved: dict[str, tuple[ModelEntry, ModelRef]] = {}
     for role, model_id in profile.roles.items():
         entry = catalog.model(model_id)
-        if model_id not in files:
-            files[model_id] = store.ensure(entry, download=download, progress=progress)
-        resolved[role] = (entry, files[model_id])
+        if model_id not in refs:
+            refs[model_id] = FileRef(store.ensure(entry, download=download, progress=progress))
+        resolved[role] = (entry, refs[model_id])
     return resolved

@@ -318,7 +318,7 @@ def _profile(
 ) -> Profile:
     what = f"profile '{profile_id}': "
     fields = _mapping(where, node, what, "the profile")
-    _check_keys(where, fields, ("description", "roles"), what)
+    _check_keys(where, fields, ("description", "mode", "roles"), what)
     if "roles" not in fields:
         raise where.error(node, what, "missing field 'roles'")
     roles_node = fields["roles"][1]
@@ -328,8 +328,9 @@ def _profile(
             raise where.error(role_node, what, f"unknown role '{role}' (roles: {', '.join(ROLES)})")
         roles[role] = _string(where, model_node, what, f"roles.{role}")
         role_lines[(profile_id, role)] = model_node.start_mark.line + 1
+    mode = _string(where, fields["mode"][1], what, "mode") if "mode" in fields else None
     trio = {"planner", "caller", "summarizer"}
-    if not (trio <= roles.keys() or "backbone" in roles):
+    if mode is None and not (trio <= roles.keys() or "backbone" in roles):
         missing = ", ".join(sorted(trio - roles.keys()))
         raise where.error(
             roles_node, what, f"field 'roles': missing {missing} (or give a single 'backbone')"
@@ -339,4 +340,7 @@ def _profile(
         if "description" in fields
         else ""
     )
-    return Profile(profile_id, roles, description, origin=where.file)
+    return Profile(
+        profile_id, roles, description, origin=where.file, mode=mode,
+        line=node.start_mark.line + 1,
+    )  # fmt: skip

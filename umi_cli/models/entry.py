@@ -144,9 +144,18 @@ class ModelEntry:
 
 @dataclass(frozen=True)
 class Profile:
-    """Which model plays each role (``planner``, ``caller``, ``summarizer``, or ``backbone``)."""
+    """Which model plays each role, and optionally the mode (``alpha-umi``, ``backbone``...)
+    that uses them; ``line`` is where the profile starts in ``origin``."""
 
     id: str
     roles: dict[str, str]
     description: str = ""
     origin: Path | None = None
+    mode: str | None = None
+    line: int | None = None
+
+    def where(self) -> str:
+        """``file:line`` of the profile, for messages."""
+        if self.origin is None:
+            return f"profile '{self.id}'"
+        return f"{self.origin}:{self.line}" if self.line else str(self.origin)

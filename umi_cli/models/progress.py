@@ -79,7 +79,7 @@ class TransferProgress:
 
         class RichTqdm:
             def __init__(self, *args: Any, total: int | None = None, initial: int = 0, **_: Any):
-                self._cm = owner.bar(description, total, initial)
+                self._cm: Any = owner.bar(description, total, initial)
                 self._advance = self._cm.__enter__()
 
             def update(self, n: int | float | None = 1) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from umi_cli.errors import UmiError
 
@@ -58,8 +59,8 @@ def _probe_context(path: Path, most: int = 512) -> int:
 
     try:
         reader = gguf.GGUFReader(path)
-        arch = reader.get_field("general.architecture").contents()
-        trained = int(reader.get_field(f"{arch}.context_length").contents())
+        arch = reader.fields["general.architecture"].contents()
+        trained = int(reader.fields[f"{arch}.context_length"].contents())
     except Exception:  # unreadable metadata: llama.cpp's own load reports the problem
         return most
     return max(32, min(most, trained))
@@ -68,7 +69,7 @@ def _probe_context(path: Path, most: int = 512) -> int:
 def _check_tokens(report: VerifyReport, llm, eos_text: str | None) -> None:
     import llama_cpp
 
-    from umi_cli.engine.model import tokenize
+    from umi_cli.engine.llama.backend import tokenize
 
     metadata = llm.metadata
     bos, eos = (
@@ -110,8 +111,8 @@ def verify_model(
 
     ``None`` for an expectation skips comparing it (the value is still reported).
     """
-    from umi_cli.engine.gguf_header import check_gguf
-    from umi_cli.engine.loading import open_llama
+    from umi_cli.engine.llama.gguf_header import check_gguf
+    from umi_cli.engine.llama.loading import open_llama
 
     if not path.is_file():
         raise UmiError(f"{path}: no such model file")
@@ -147,7 +148,7 @@ def verify_model(
         )
         _check_tokens(report, llm, eos_text)
         started = time.perf_counter()
-        out = llm.create_completion(PROBE_PROMPT, max_tokens=max_tokens, temperature=0.0)
+        out: Any = llm.create_completion(PROBE_PROMPT, max_tokens=max_tokens, temperature=0.0)
         seconds = time.perf_counter() - started
         produced = out["usage"]["completion_tokens"]
         report.completion = out["choices"][0]["text"]

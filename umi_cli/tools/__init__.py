@@ -1,7 +1,18 @@
-"""Tools: YAML API specs, their validation, α-UMi rendering, grammars and HTTP execution."""
+"""Tools behind the Toolset seam: YAML/HTTP specs first; the Toolbox combines toolsets."""
 
-from umi_cli.tools.execute import ExecutionSettings, ToolResult
-from umi_cli.tools.spec import Api, Parameter, ToolSpec
+from umi_cli.tools.http.execute import ExecutionSettings
+from umi_cli.tools.http.spec import Api, Parameter, ToolSpec
 from umi_cli.tools.toolbox import Toolbox
+from umi_cli.tools.toolset import FailureKind, ToolDef, ToolResult, Toolset
 
-__all__ = ["Api", "ExecutionSettings", "Parameter", "ToolResult", "ToolSpec", "Toolbox"]
+__all__ = [
+    "Api",
+    "ExecutionSettings",
+    "FailureKind",
+    "Parameter",
+    "ToolDef",
+    "ToolResult",
+    "ToolSpec",
+    "Toolbox",
+    "Toolset",
+]

@@ -1,89 +1,60 @@
-"""The agent's view of its tools: load specs, render documents and grammars, execute calls."""
+"""The agent's view of its tools: toolsets combined, filtered per attempt, one name space.
+
+The toolbox is the only source of the caller's grammars and the α-UMi documents, whatever the
+toolsets behind it are. ``without(...)`` gives a view that hides APIs (a service that went down
+in this attempt) and shares the toolsets; only the toolbox that opened them closes them.
+"""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from umi_cli import paths
 from umi_cli.errors import ConfigError, UsageError
-from umi_cli.tools.execute import ExecutionSettings, Executor, ToolResult, truncate_observation
+from umi_cli.text import clip
+from umi_cli.tools.documents import DocumentToolset, render_document
 from umi_cli.tools.grammar import caller_grammar_from_schemas
-from umi_cli.tools.render import api_document, api_function_definition, api_json_schema
-from umi_cli.tools.spec import Api, ToolSpec
-from umi_cli.tools.validate import load_spec
-
-
-def spec_files() -> list[Path]:
-    """Built-in ``tool_specs/*.yaml`` then the user's, each folder sorted by name."""
-    found: list[Path] = []
-    for folder in (paths.builtin_tool_specs_dir(), paths.user_tool_specs_dir()):
-        if folder.is_dir():
-            found += sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
-    return found
-
-
-def load_all_specs() -> dict[str, ToolSpec]:
-    """Every installed tool by name; a user spec with a built-in's name replaces it."""
-    specs: dict[str, ToolSpec] = {}
-    for file in spec_files():
-        spec = load_spec(file)
-        specs[spec.name] = spec
-    return specs
-
-
-def _looks_like_path(selector: str) -> bool:
-    return selector.endswith((".yaml", ".yml")) or "/" in selector or "\\" in selector
-
-
-def select_specs(selectors: list[str] | None) -> list[ToolSpec]:
-    """Tools by name or spec file path; ``None`` means every installed tool."""
-    if selectors is None:
-        return list(load_all_specs().values())
-    chosen: list[ToolSpec] = []
-    installed: dict[str, ToolSpec] | None = None
-    for selector in selectors:
-        if _looks_like_path(selector):
-            path = Path(selector).expanduser()
-            if not path.is_file():
-                raise UsageError(f"tool spec file not found: {selector} (check the path)")
-            chosen.append(load_spec(path))
-            continue
-        if installed is None:
-            installed = load_all_specs()
-        if selector not in installed:
-            known = ", ".join(sorted(installed)) or "none"
-            raise UsageError(
-                f"unknown tool '{selector}' (installed: {known}; or give a spec file path)"
-            )
-        chosen.append(installed[selector])
-    return chosen
+from umi_cli.tools.http.execute import ExecutionSettings, Executor
+from umi_cli.tools.http.selection import select_specs, with_base_urls
+from umi_cli.tools.http.spec import ToolSpec
+from umi_cli.tools.http.toolset import HttpToolset
+from umi_cli.tools.toolset import ToolDef, ToolResult, Toolset
 
 
 class Toolbox:
-    """A set of tools with their APIs in a fixed order, addressed by α-UMi names."""
+    """Toolsets' APIs in a fixed order, addressed by the names the models use."""
 
-    def __init__(
-        self,
+    def __init__(self, toolsets: Sequence[Toolset], *, hidden: Iterable[str] = ()) -> None:
+        self.toolsets = list(toolsets)
+        self._owner = True
+        self._tools: dict[str, tuple[Toolset, ToolDef]] = {}
+        for toolset in self.toolsets:
+            for tool in toolset.tools():
+                if tool.name in self._tools:
+                    other = self._tools[tool.name][1].service or self._tools[tool.name][0].name
+                    raise ConfigError(
+                        f"{toolset.name}: API name {tool.name} is also used by '{other}' "
+                        "(rename one of them)"
+                    )
+                self._tools[tool.name] = (toolset, tool)
+        self._hidden = frozenset(hidden)
+
+    @classmethod
+    def from_specs(
+        cls,
         specs: list[ToolSpec],
         *,
         settings: ExecutionSettings | None = None,
         executor: Executor | None = None,
-    ) -> None:
-        self.specs = list(specs)
-        self._apis: dict[str, tuple[ToolSpec, Api]] = {}
-        for spec in self.specs:
-            for api in spec.apis:
-                name = spec.document_name(api)
-                if name in self._apis:
-                    other = self._apis[name][0]
-                    raise ConfigError(
-                        f"{spec.source or spec.name}: API name {name} is also used by tool "
-                        f"'{other.name}' (rename the tool or the API)"
-                    )
-                self._apis[name] = (spec, api)
-        self._executor = executor or Executor(settings)
+    ) -> Toolbox:
+        """A toolbox over YAML specs (one HTTP client)."""
+        return cls([HttpToolset(specs, settings=settings, executor=executor)])
+
+    @classmethod
+    def from_documents(cls, documents: list[dict[str, Any]]) -> Toolbox:
+        """A toolbox over raw α-UMi documents (evaluation data): documents and grammars only."""
+        return cls([DocumentToolset(documents)])
 
     @classmethod
     def load(
@@ -94,60 +65,70 @@ class Toolbox:
         settings: ExecutionSettings | None = None,
     ) -> Toolbox:
         """Load tools by name or file (None: all installed); ``base_urls`` overrides by tool."""
-        specs = select_specs(selectors)
-        overrides = dict(base_urls or {})
-        unknown = set(overrides) - {s.name for s in specs}
-        if unknown:
-            raise UsageError(
-                f"base URL given for unknown tool(s): {', '.join(sorted(unknown))} "
-                f"(loaded: {', '.join(s.name for s in specs)})"
-            )
-        specs = [s.with_base_url(overrides[s.name]) if s.name in overrides else s for s in specs]
-        return cls(specs, settings=settings)
+        specs = with_base_urls(select_specs(selectors), base_urls)
+        return cls.from_specs(specs, settings=settings)
+
+    def without(self, *names: str) -> Toolbox:
+        """A view of this toolbox with ``names`` hidden (the toolsets stay shared and open)."""
+        view = Toolbox.__new__(Toolbox)
+        view.toolsets, view._tools, view._owner = self.toolsets, self._tools, False
+        view._hidden = self._hidden | frozenset(names)
+        return view
 
     def names(self) -> list[str]:
-        """The α-UMi API names, in document order."""
-        return list(self._apis)
+        """The API names, in document order."""
+        return [name for name in self._tools if name not in self._hidden]
 
-    def lookup(self, name: str) -> tuple[ToolSpec, Api]:
-        """The tool and API behind an α-UMi name (KeyError when unknown)."""
-        return self._apis[name]
+    def tools(self) -> list[ToolDef]:
+        return [self._tools[name][1] for name in self.names()]
 
     def documents(self) -> list[dict[str, Any]]:
         """The α-UMi tool dicts (FORMAT.md §5), one per API, in order."""
-        return [api_document(spec, api) for spec, api in self._apis.values()]
+        return [render_document(tool) for tool in self.tools()]
 
     def json_schema(self, name: str) -> dict[str, Any]:
         """The JSON Schema of an API's arguments (keys as the models write them)."""
-        return api_json_schema(self._known(name)[1])
+        return self._known(name).parameters
 
     def function_definitions(self) -> list[dict[str, Any]]:
         """OpenAI/MCP-style function definitions of every API."""
-        return [api_function_definition(spec, api) for spec, api in self._apis.values()]
+        return [
+            {"name": tool.name, "description": tool.description, "parameters": tool.parameters}
+            for tool in self.tools()
+        ]
 
-    def caller_grammar(self, names: list[str] | None = None) -> str:
+    def caller_grammar(self, names: Sequence[str] | None = None) -> str:
         """GBNF for ``Action: <name>\\nAction Input: <JSON>`` over all or some APIs."""
-        chosen = self.names() if names is None else names
+        chosen = self.names() if names is None else list(names)
         return caller_grammar_from_schemas({n: self.json_schema(n) for n in chosen})
 
-    def execute(self, name: str, arguments: str | dict[str, Any] | None) -> ToolResult:
-        """Call an API by its α-UMi name; never raises (failures are error observations)."""
-        entry = self._apis.get(name.strip())
-        if entry is None:
+    def call(self, name: str, arguments: str | dict[str, Any] | None) -> ToolResult:
+        """Call an API by name; never raises (failures are error observations)."""
+        entry = self._tools.get(name.strip())
+        if entry is None or name.strip() in self._hidden:
             return _unknown_api(name, self.names())
-        spec, api = entry
-        return self._executor.call(spec, api, arguments)
+        toolset, tool = entry
+        return toolset.call(tool.name, arguments)
 
     def close(self) -> None:
-        self._executor.close()
+        """Close the toolsets (a view from ``without`` leaves them to its owner)."""
+        if self._owner:
+            for toolset in self.toolsets:
+                toolset.close()
 
-    def _known(self, name: str) -> tuple[ToolSpec, Api]:
-        if name not in self._apis:
+    def __enter__(self) -> Toolbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _known(self, name: str) -> ToolDef:
+        if name not in self._tools:
             raise UsageError(f"unknown API '{name}' (known: {', '.join(self.names())})")
-        return self._apis[name]
+        return self._tools[name][1]
 
 
 def _unknown_api(name: str, known: list[str]) -> ToolResult:
     message = f"unknown API '{name}'; available APIs: {', '.join(known)}"
-    text = truncate_observation(json.dumps({"error": message, "status": None}), 1024)
-    return ToolResult(api=name, ok=False, status=None, text=text)
+    text = clip(json.dumps({"error": message, "status": None}), 1024)
+    return ToolResult(name=name, ok=False, text=text, failure="arguments")

@@ -11,6 +11,7 @@ import dataclasses
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from umi_cli import paths
 from umi_cli.errors import UmiError
@@ -75,7 +76,8 @@ class _ByteBar:
 
     def __init__(self, progress: TransferProgress | None, description: str) -> None:
         self._progress, self._description = progress, description
-        self._bar = self._advance = None
+        self._bar: Any = None  # the progress bar's context manager, once started
+        self._advance: Any = None
         self._done = 0
 
     def update(self, done: int, total: int) -> None:

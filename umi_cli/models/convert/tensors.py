@@ -102,7 +102,7 @@ def read_exact(file, offset: int, count: int, dtype: np.dtype) -> np.ndarray:
     """Read ``count`` items of ``dtype`` at byte ``offset`` into a fresh array (no mmap, so
     the pages do not stay in this process's resident set)."""
     out = np.empty(count, dtype=dtype)
-    view = memoryview(out).cast("B")
+    view = memoryview(out).cast("B")  # type: ignore[arg-type]  # ndarray is a buffer
     file.seek(offset)
     done = 0
     while done < len(view):

@@ -39,9 +39,10 @@ def _plan(checkpoint: Checkpoint, hparams: LlamaHParams) -> list[tuple[str, Lazy
     if "output.weight" in by_gguf and "output.weight" not in shapes:
         shapes["output.weight"] = (hparams.vocab_size, hparams.hidden_size)
     for name, shape in shapes.items():
-        tensor = by_gguf.get(name)
-        if tensor is None:
+        found = by_gguf.get(name)
+        if found is None:
             raise UmiError(f"{checkpoint.folder}: the checkpoint lacks the tensor for {name}")
+        tensor = found
         if tensor.shape != shape:
             raise UmiError(
                 f"{checkpoint.folder}: {tensor.name} has shape {list(tensor.shape)}, "
@@ -171,7 +172,8 @@ def write_gguf(
         writer.write_ti_data_to_file()
         for (gguf_name, tensor), nbytes in zip(plan, sizes, strict=True):
             dtype = _out_dtype(tensor.shape, out_type)
-            writer.write_tensor_data(_tensor_data(tensor, gguf_name, hparams, dtype, nbytes))
+            data = _tensor_data(tensor, gguf_name, hparams, dtype, nbytes)
+            writer.write_tensor_data(data)  # type: ignore[arg-type]  # streamed: nbytes and tofile suffice
             done += nbytes
             if progress is not None:
                 progress(done, total)

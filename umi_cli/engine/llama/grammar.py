@@ -14,8 +14,8 @@ from typing import Any
 import llama_cpp
 from llama_cpp.llama_grammar import json_schema_to_gbnf
 
-from umi_cli.engine.gbnf import GbnfSyntaxError, check_gbnf_syntax
-from umi_cli.engine.logs import capture_llama_log
+from umi_cli.engine.llama.gbnf import GbnfSyntaxError, check_gbnf_syntax
+from umi_cli.engine.llama.logs import capture_llama_log
 from umi_cli.errors import UmiError
 
 _stderr_lock = threading.Lock()

@@ -1,24 +1,23 @@
-"""One completion on a llama.cpp context: prefix reuse, sampling, stop strings, figures."""
+"""One completion on a llama.cpp context: prefix reuse, sampling, stop strings, figures.
+
+The decode loop is a generator: it yields each piece of text as it becomes safe to show and
+returns the :class:`Completion`; closing it early stops decoding (the sampler is freed).
+"""
 
 from __future__ import annotations
 
 import ctypes
 import time
+from collections.abc import Generator
 
 import llama_cpp
 from llama_cpp import Llama
 
-from umi_cli.engine.grammar import check_grammar, json_schema_grammar
-from umi_cli.engine.sampling import TokenSampler
-from umi_cli.engine.slots import SlotTable
+from umi_cli.engine.llama.grammar import check_grammar, json_schema_grammar
+from umi_cli.engine.llama.sampling import TokenSampler
+from umi_cli.engine.llama.slots import SlotTable
 from umi_cli.engine.stops import StopScanner
-from umi_cli.engine.types import (
-    Completion,
-    CompletionRequest,
-    CompletionStats,
-    StopReason,
-    TokenCallback,
-)
+from umi_cli.engine.types import Completion, CompletionRequest, CompletionStats, StopReason
 from umi_cli.errors import UmiError
 
 
@@ -73,10 +72,9 @@ def run_completion(
     pieces: TokenPieces,
     prompt_tokens: list[int],
     request: CompletionRequest,
-    on_token: TokenCallback | None,
     *,
     grammar_first: bool = False,
-) -> Completion:
+) -> Generator[str, None, Completion]:
     """Evaluate the uncached part of the prompt in the request's slot, then generate.
 
     ``grammar_first`` masks the whole vocabulary with the grammar at every step (slow; kept for
@@ -104,7 +102,7 @@ def run_completion(
     started = time.perf_counter()
     try:
         with TokenSampler(llm, request, grammar, grammar_first=grammar_first) as sampler:
-            text, reason = _generate(llm, pieces, request, sampler, stats, on_token)
+            text, reason = yield from _generate(llm, pieces, request, sampler, stats)
     finally:
         stats.generation_seconds = time.perf_counter() - started
     return Completion(text=text, stop_reason=reason, stats=stats)
@@ -116,8 +114,7 @@ def _generate(
     request: CompletionRequest,
     sampler: TokenSampler,
     stats: CompletionStats,
-    on_token: TokenCallback | None,
-) -> tuple[str, StopReason]:
+) -> Generator[str, None, tuple[str, StopReason]]:
     scanner = StopScanner(tuple(request.stop))
     reason: StopReason = "length"
     while stats.generated_tokens < request.max_tokens:
@@ -127,14 +124,14 @@ def _generate(
             reason = "eos"
             break
         fresh = scanner.feed(pieces(token))
-        if fresh and on_token is not None:
-            on_token(fresh)
+        if fresh:
+            yield fresh
         if scanner.stopped:
             reason = "stop"
             break
         if stats.generated_tokens < request.max_tokens:
             llm.eval([token])
     tail = scanner.finish()
-    if tail and on_token is not None:
-        on_token(tail)
+    if tail:
+        yield tail
     return scanner.result, reason

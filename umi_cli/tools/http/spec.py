@@ -103,7 +103,7 @@ class ToolSpec:
 
 
 def spec_from_data(data: dict[str, Any], source: Path | None = None) -> ToolSpec:
-    """Build a :class:`ToolSpec` from validated data (see :mod:`umi_cli.tools.validate`)."""
+    """Build a :class:`ToolSpec` from validated data (see :mod:`umi_cli.tools.http.validate`)."""
     auth_data = data.get("auth")
     auth = None
     if auth_data:

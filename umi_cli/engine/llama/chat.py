@@ -8,7 +8,7 @@ calling such as Qwen2.5's render as they do in transformers.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -41,7 +41,8 @@ def render_chat(
     """The prompt text for ``messages`` (and optional OpenAI-style ``tools``)."""
     try:
         formatter = _formatter(template, bos_token, eos_token, add_generation_prompt)
-        return formatter(messages=messages, tools=tools).prompt
+        rendered = formatter(messages=cast(Any, messages), tools=cast(Any, tools))
+        return str(rendered.prompt)
     except jinja2.TemplateError as exc:
         raise UmiError(f"the chat template of {model_name} failed to render: {exc}") from None
     except ValueError as exc:  # raise_exception() inside the template

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from umi_cli.tools.naming import standardize
-from umi_cli.tools.spec import Api, Parameter, ToolSpec
-
-#: ToolBench caps descriptions (and the whole ``function`` text) at 256 characters.
-MAX_DESCRIPTION_CHARS = 256
+from umi_cli.tools.documents import MAX_DESCRIPTION_CHARS, function_text
+from umi_cli.tools.http.spec import Api, Parameter, ToolSpec
 
 #: Types as the α-UMi ``input`` map writes them; the checkpoints saw string/integer/boolean.
 _DOC_TYPES = {
@@ -22,18 +18,14 @@ _DOC_TYPES = {
 }
 
 
-def function_text(tool_name: str, api: Api, document_name: str) -> str:
-    """The ``function`` field: fixed preamble plus the description, capped at 256 characters.
+def spec_function_text(tool_name: str, api: Api, document_name: str) -> str:
+    """The ``function`` field of a spec API.
 
     As in ToolBench's preprocessing, occurrences of the API's own name in its description are
     replaced by the full α-UMi name (the checkpoints were trained on text like that).
     """
-    text = f'This is the subfunction for tool "{standardize(tool_name)}", you can use this tool.'
-    description = api.description.strip()
-    if description:
-        description = description.replace(api.name, document_name)[:MAX_DESCRIPTION_CHARS]
-        text += f'The description of this function is: "{description}"'
-    return text[:MAX_DESCRIPTION_CHARS]
+    description = api.description.strip().replace(api.name, document_name)
+    return function_text(tool_name, description[:MAX_DESCRIPTION_CHARS])
 
 
 def input_text(param: Parameter) -> str:
@@ -50,19 +42,9 @@ def api_document(tool: ToolSpec, api: Api) -> dict[str, Any]:
     ]
     return {
         "Name": name,
-        "function": function_text(tool.name, api, name),
+        "function": spec_function_text(tool.name, api, name),
         "input": {p.doc_name: input_text(p) for p in ordered},
     }
-
-
-def document_line(document: dict[str, Any]) -> str:
-    """One line of the ``{doc}`` block: Python's default ``json.dumps`` (ASCII-escaped)."""
-    return json.dumps(document)
-
-
-def documents_block(documents: list[dict[str, Any]]) -> str:
-    """The whole ``{doc}`` placeholder text: each document line followed by a newline."""
-    return "".join(document_line(doc) + "\n" for doc in documents)
 
 
 def parameter_schema(param: Parameter) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from umi_cli.inputs import parse_json
-from umi_cli.tools.spec import Api, Parameter
-from umi_cli.tools.validate import value_has_type
+from umi_cli.tools.http.spec import Api, Parameter
+from umi_cli.tools.http.validate import value_has_type
 
 
 class ArgumentError(ValueError):
@@ -105,10 +105,11 @@ def bind_arguments(api: Api, arguments: dict[str, Any]) -> BoundArguments:
     bound = BoundArguments()
     given: set[str] = set()
     for key, value in arguments.items():
-        param = by_name.get(key)
-        if param is None:
+        found = by_name.get(key)
+        if found is None:
             known = ", ".join(p.doc_name for p in api.parameters) or "none"
             raise ArgumentError(f"unknown parameter '{key}' (parameters: {known})")
+        param = found
         if value is None and not param.required:
             continue
         getattr(bound, param.location)[param.name] = coerce(value, param)

@@ -1,17 +1,20 @@
-"""A loaded GGUF model: tokenizer, chat template, metadata and completions with KV slots."""
+"""The in-process llama.cpp backend: one GGUF model and context, with a KV slot per role."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import llama_cpp
 from llama_cpp import Llama
 
-from umi_cli.engine.chat import render_chat
-from umi_cli.engine.completion import TokenPieces, run_completion
-from umi_cli.engine.slots import SlotTable
+from umi_cli.engine.backend import BackendCaps, CompletionStream, complete
+from umi_cli.engine.llama.chat import render_chat
+from umi_cli.engine.llama.decode import TokenPieces, run_completion
+from umi_cli.engine.llama.slots import SlotTable
 from umi_cli.engine.types import Completion, CompletionRequest, TokenCallback
 from umi_cli.errors import UmiError
 
@@ -32,20 +35,24 @@ def tokenize(vocab: Any, data: bytes, *, add_bos: bool, special: bool) -> list[i
     raise UmiError("llama.cpp could not tokenize the text")
 
 
-class LoadedModel:
+class LlamaBackend:
     """One llama.cpp model and context, shared by every role that uses the same file.
 
-    Completions are serialised (one context); each ``request.slot`` keeps its own evaluated
-    tokens, so a prompt that extends the slot's previous prompt and output only evaluates the new
-    suffix, even when other slots ran in between.
+    Completions are serialised (one context): a second stream waits for the first to finish or
+    be closed. Each ``request.slot`` keeps its own evaluated tokens, so a prompt that extends the
+    slot's previous prompt and output only evaluates the new suffix, even when other slots ran
+    in between.
     """
+
+    caps = BackendCaps(grammar="gbnf", kv_slots=True, local_tokenizer=True, chat_template=True)
 
     def __init__(self, path: Path, llm: Llama) -> None:
         self.path = path
         self.llm = llm
         self.slots = SlotTable(llm)
         self._pieces = TokenPieces(llm)
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
+        self._owner: int | None = None
 
     @property
     def name(self) -> str:
@@ -59,17 +66,31 @@ class LoadedModel:
     @property
     def n_ctx(self) -> int:
         """Context size of the loaded context, in tokens."""
-        return self.llm.n_ctx()
+        return int(self.llm.n_ctx())
 
     @property
     def eos_token_id(self) -> int:
-        return self.llm.token_eos()
+        return int(self.llm.token_eos())
+
+    @contextmanager
+    def _context(self) -> Iterator[None]:
+        """Hold the context; the same thread asking twice is a bug, not a wait."""
+        if self._owner == threading.get_ident():
+            raise RuntimeError(f"{self.path.name}: a completion is already running in this thread")
+        with self._lock:
+            self._owner = threading.get_ident()
+            try:
+                yield
+            finally:
+                self._owner = None
 
     def tokenize(self, text: str, *, special: bool = True, add_bos: bool = False) -> list[int]:
         """Token ids of ``text``; with ``special`` written special tokens (``</s>``) are parsed."""
-        with self._lock:
-            return tokenize(self._pieces.vocab, text.encode("utf-8"), add_bos=add_bos,
-                            special=special)  # fmt: skip
+        with self._context():
+            return self._tokenize(text, special=special, add_bos=add_bos)
+
+    def _tokenize(self, text: str, *, special: bool, add_bos: bool) -> list[int]:
+        return tokenize(self._pieces.vocab, text.encode("utf-8"), add_bos=add_bos, special=special)
 
     def count_tokens(self, text: str) -> int:
         """How many tokens ``text`` takes (special tokens parsed, no BOS)."""
@@ -82,10 +103,11 @@ class LoadedModel:
 
     def token_text(self, token_id: int) -> str:
         """The vocabulary entry of a token, special tokens included (e.g. ``</s>``)."""
-        with self._lock:
-            return self.llm.detokenize([token_id], special=True).decode("utf-8", errors="replace")
+        with self._context():
+            text: bytes = self.llm.detokenize([token_id], special=True)
+        return text.decode("utf-8", errors="replace")
 
-    def chat_prompt(
+    def render_chat(
         self,
         messages: list[dict[str, Any]],
         *,
@@ -113,27 +135,31 @@ class LoadedModel:
         value = self.metadata.get(key)
         return self.token_text(int(value)) if value is not None else ""
 
+    def stream(self, request: CompletionRequest) -> CompletionStream:
+        """Generate for ``request`` in its slot, yielding text as it is decoded."""
+        with self._context():
+            prompt = self._tokenize(request.prompt, special=True, add_bos=False)
+            if request.add_bos and self._adds_bos() and prompt[:1] != [self.llm.token_bos()]:
+                prompt = [self.llm.token_bos(), *prompt]
+            return (yield from run_completion(self.llm, self.slots, self._pieces, prompt, request))
+
     def complete(
         self, request: CompletionRequest, on_token: TokenCallback | None = None
     ) -> Completion:
-        """Generate for ``request`` in its slot; ``on_token`` receives text as it is decoded."""
-        with self._lock:
-            prompt = self.tokenize(request.prompt, special=True, add_bos=False)
-            if request.add_bos and self._adds_bos() and prompt[:1] != [self.llm.token_bos()]:
-                prompt = [self.llm.token_bos(), *prompt]
-            return run_completion(self.llm, self.slots, self._pieces, prompt, request, on_token)
+        """The whole completion at once; ``on_token`` receives text as it is decoded."""
+        return complete(self, request, on_token)
 
     def _adds_bos(self) -> bool:
         flag = self.metadata.get("tokenizer.ggml.add_bos_token")
         if flag is not None:
             return str(flag).lower() == "true"
-        return self.llm.token_bos() >= 0
+        return bool(self.llm.token_bos() >= 0)
 
     def forget(self, slot: str | None = None) -> None:
         """Drop the KV cache of ``slot`` (all slots when None); the next call starts afresh."""
-        with self._lock:
+        with self._context():
             self.slots.forget(slot)
 
     def close(self) -> None:
-        with self._lock:
+        with self._context():
             self.llm.close()

@@ -2,9 +2,9 @@
 
 ``Llama.__init__`` builds its ``llama_model_params`` from ``llama_model_default_params()`` and
 loads the model in the same call, exposing no argument for ``use_extra_bufts``. So while a model
-opens with extra buffer types turned off (see :mod:`umi_cli.engine.extra_buffers`), that default
-function is wrapped to return params with the field cleared; a lock keeps other loads out of the
-window.
+opens with extra buffer types turned off (see :mod:`umi_cli.engine.llama.extra_buffers`), that
+default function is wrapped to return params with the field cleared; a lock keeps other loads
+out of the window.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import llama_cpp
 import llama_cpp.llama_cpp as llama_c
 from llama_cpp import Llama
 
-from umi_cli.engine.extra_buffers import machine_extra_buffers
+from umi_cli.engine.llama.extra_buffers import machine_extra_buffers
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()

@@ -1,57 +1,43 @@
-"""The engine: loads each GGUF file once and hands out the shared :class:`LoadedModel`."""
+"""Open GGUF files in-process: machine checks, extra-buffer decision, one clean error line."""
 
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 from llama_cpp import Llama
 
-from umi_cli.engine.gguf_header import check_gguf
-from umi_cli.engine.hardware import default_gpu_layers, physical_cores
-from umi_cli.engine.loading import open_llama
-from umi_cli.engine.logs import capture_llama_log, install_llama_log
-from umi_cli.engine.model import LoadedModel
+from umi_cli.engine.llama.backend import LlamaBackend
+from umi_cli.engine.llama.gguf_header import check_gguf
+from umi_cli.engine.llama.hardware import default_gpu_layers, physical_cores
+from umi_cli.engine.llama.loading import open_llama
+from umi_cli.engine.llama.logs import capture_llama_log, install_llama_log
 from umi_cli.errors import UmiError
+from umi_cli.models.refs import FileRef
 
 log = logging.getLogger(__name__)
 
 
-class Engine:
-    """Loads GGUF models in-process with llama.cpp.
+class LlamaOpener:
+    """Opens GGUF files in-process with llama.cpp, as :class:`LlamaBackend` values.
 
     All layers go to the GPU when this llama-cpp-python build supports offload (``n_gpu_layers``
     overrides; 0 forces CPU); on CPU, ``n_threads`` defaults to the number of physical cores.
+    The :class:`~umi_cli.engine.pool.BackendPool` keeps what it opens, once per file.
     """
 
     def __init__(self, n_gpu_layers: int | None = None, n_threads: int | None = None) -> None:
         install_llama_log()
         self.n_gpu_layers = default_gpu_layers(n_gpu_layers)
         self.n_threads = n_threads or physical_cores()
-        self._models: dict[Path, LoadedModel] = {}
-        self._lock = threading.Lock()
 
-    def load(self, path: Path, n_ctx: int = 4096) -> LoadedModel:
-        """The model in ``path``, loaded on first use; later calls share it.
+    def open(self, ref: FileRef, n_ctx: int) -> LlamaBackend:
+        """Load the model of ``ref`` with a context of ``n_ctx`` tokens."""
+        path = Path(ref.path).expanduser().resolve()
+        return LlamaBackend(path, self._open(path, n_ctx))
 
-        The first load fixes the context size; a later call asking for more is served by the
-        same model (a completion that does not fit then fails with a clear error).
-        """
-        key = Path(path).expanduser().resolve()
-        with self._lock:
-            model = self._models.get(key)
-            if model is None:
-                model = LoadedModel(key, self._open(key, n_ctx))
-                self._models[key] = model
-            elif n_ctx > model.n_ctx:
-                log.debug("%s already loaded with n_ctx=%d (asked %d)", key, model.n_ctx, n_ctx)
-            return model
-
-    @property
-    def models(self) -> dict[Path, LoadedModel]:
-        """Loaded models by resolved path."""
-        return dict(self._models)
+    def describe(self) -> dict[str, int]:
+        return {"n_gpu_layers": self.n_gpu_layers, "n_threads": self.n_threads}
 
     def _open(self, path: Path, n_ctx: int) -> Llama:
         if not path.is_file():
@@ -88,9 +74,9 @@ class Engine:
             f"cannot load model {path}: {reason} (is it a GGUF file llama.cpp supports?)"
         )
 
-    def close(self) -> None:
-        """Free every loaded model."""
-        with self._lock:
-            for model in self._models.values():
-                model.close()
-            self._models.clear()
+
+def open_file(
+    path: Path, n_ctx: int = 4096, *, n_gpu_layers: int | None = None, n_threads: int | None = None
+) -> LlamaBackend:
+    """One GGUF file opened on its own, outside a pool (`umi models try`, benchmarks, tests)."""
+    return LlamaOpener(n_gpu_layers=n_gpu_layers, n_threads=n_threads).open(FileRef(path), n_ctx)

@@ -9,15 +9,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from umi_cli.errors import ConfigError
-from umi_cli.tools.naming import api_document_name, parameter_document_name, standardize
-from umi_cli.tools.spec import (
+from umi_cli.tools.http.spec import (
     HTTP_METHODS,
     PARAM_LOCATIONS,
     SCHEMA_TYPES,
     ToolSpec,
     spec_from_data,
 )
-from umi_cli.tools.yaml_source import FieldPath, Problem, YamlSource, format_field, read_yaml
+from umi_cli.tools.http.yaml_source import FieldPath, Problem, YamlSource, format_field, read_yaml
+from umi_cli.tools.naming import api_document_name, parameter_document_name, standardize
 
 TOP_KEYS = ("name", "description", "base_url", "auth", "headers", "timeout", "retries", "apis")
 AUTH_KEYS = ("type", "in", "name", "env")

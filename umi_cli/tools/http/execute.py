@@ -11,40 +11,28 @@ import email.utils
 import json
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
-from umi_cli import __version__
+import umi_cli
 from umi_cli.inputs import JsonTooDeep, parse_json
 from umi_cli.secrets import redact, remember
-from umi_cli.tools.arguments import ArgumentError, BoundArguments, bind_arguments, parse_arguments
-from umi_cli.tools.body import ACCEPTED_CODINGS, BodyError, read_body
-from umi_cli.tools.shape import shape_response
-from umi_cli.tools.spec import Api, ToolSpec
+from umi_cli.text import clip
+from umi_cli.tools.http.arguments import ArgumentError, bind_arguments, parse_arguments
+from umi_cli.tools.http.body import BodyError, read_body
+from umi_cli.tools.http.failures import CallFailed, kind_of_status
+from umi_cli.tools.http.request import build_request, origin
+from umi_cli.tools.http.shape import shape_response
+from umi_cli.tools.http.spec import Api, ToolSpec
+from umi_cli.tools.toolset import FailureKind, ToolResult
 
 log = logging.getLogger("umi_cli.tools")
 
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _REDIRECTS = (301, 302, 303, 307, 308)
-
-
-@dataclass(frozen=True)
-class ToolResult:
-    """The outcome of one call; ``text`` is the observation exactly as the planner sees it."""
-
-    api: str
-    ok: bool
-    status: int | None
-    text: str
-    size: int = 0
-    seconds: float = 0.0
-    retryable_failure: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,43 +55,6 @@ class _Body:
     declared_json: bool
     clipped: bool
     size: int
-
-
-class _CallFailed(Exception):
-    def __init__(self, message: str, status: int | None = None, *, retryable: bool = False):
-        super().__init__(message)
-        self.status = status
-        self.retryable = retryable
-        self.extra: dict[str, Any] = {}
-
-
-def origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    """(scheme, host, port) with the default port filled in."""
-    default = {"http": 80, "https": 443}.get(url.scheme)
-    return url.scheme, url.host, url.port or default
-
-
-def truncate_observation(text: str, limit: int) -> str:
-    """FORMAT.md §6: the first ``limit`` characters plus ``"..."`` when longer."""
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _encode_segment(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value)
-    encoded = quote(text, safe="")
-    if set(encoded) <= {"."}:  # "." or ".." would move up the path after normalization
-        encoded = encoded.replace(".", "%2E")
-    return encoded
-
-
-def _query_value(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return [_query_value(v) for v in value]
-    if isinstance(value, dict):
-        return json.dumps(value)
-    return value
 
 
 class Executor:
@@ -136,28 +87,30 @@ class Executor:
         try:
             bound = bind_arguments(api, parse_arguments(arguments))
             if tool.auth is not None and not secret:
-                raise _CallFailed(
+                raise CallFailed(
                     f"tool '{tool.name}' needs the environment variable {tool.auth.env} "
-                    f"(export {tool.auth.env}=...)"
+                    f"(export {tool.auth.env}=...)",
+                    kind="refused",
                 )
-            request = self._build_request(tool, api, bound, secret)
+            request = build_request(
+                self._client, tool, api, bound, secret, f"umi/{umi_cli.__version__}"
+            )
             body = self._send_with_retries(tool, request, secret)
             limit = api.response.max_chars or self.settings.max_observation_chars
             shaped = self._observation(api, body)
             return ToolResult(
-                api=name,
+                name=name,
                 ok=True,
+                text=clip(_redact(shaped, secret), limit),
                 status=body.status,
-                text=truncate_observation(_redact(shaped, secret), limit),
                 size=body.size,
                 seconds=time.perf_counter() - started,
             )
         except ArgumentError as exc:
-            return self._failure(name, str(exc), None, {}, started, secret, retryable=False)
-        except _CallFailed as exc:
-            return self._failure(
-                name, str(exc), exc.status, exc.extra, started, secret, retryable=exc.retryable
-            )
+            failure = CallFailed(str(exc), kind="arguments")
+            return self._failure(name, failure, started, secret)
+        except CallFailed as exc:
+            return self._failure(name, exc, started, secret)
 
     def _secret_value(self, tool: ToolSpec) -> str | None:
         if tool.auth is None:
@@ -167,66 +120,19 @@ class Executor:
         return secret
 
     def _failure(
-        self,
-        name: str,
-        message: str,
-        status: int | None,
-        extra: dict[str, Any],
-        started: float,
-        secret: str | None,
-        *,
-        retryable: bool,
+        self, name: str, failure: CallFailed, started: float, secret: str | None
     ) -> ToolResult:
-        payload = {"error": message, "status": status, **extra}
-        text = truncate_observation(_redact(json.dumps(payload, ensure_ascii=False), secret), 1024)
-        log.info("call %s failed: %s", name, _redact(message, secret))
+        payload = {"error": str(failure), "status": failure.status, **failure.extra}
+        text = clip(_redact(json.dumps(payload, ensure_ascii=False), secret), 1024)
+        log.info("call %s failed: %s", name, _redact(str(failure), secret))
         return ToolResult(
-            api=name,
+            name=name,
             ok=False,
-            status=status,
             text=text,
-            size=0,
+            failure=failure.kind,
+            status=failure.status,
             seconds=time.perf_counter() - started,
-            retryable_failure=retryable,
         )
-
-    def _build_request(
-        self, tool: ToolSpec, api: Api, bound: BoundArguments, secret: str | None
-    ) -> httpx.Request:
-        path = _PLACEHOLDER.sub(lambda m: _encode_segment(bound.path[m.group(1)]), api.path)
-        base = httpx.URL(tool.base_url)
-        url = httpx.URL(tool.base_url + path)
-        if origin(url) != origin(base) or url.scheme not in ("http", "https"):
-            raise _CallFailed("the request would leave the tool's own host; refused")
-        params = {k: _query_value(v) for k, v in bound.query.items()}
-        headers = {
-            "User-Agent": f"umi/{__version__}",
-            "Accept": "application/json, text/plain;q=0.9, */*;q=0.5",
-            "Accept-Encoding": ", ".join(ACCEPTED_CODINGS),
-            **tool.headers,
-        }
-        headers.update({k: _query_value(v) for k, v in bound.header.items()})
-        if tool.auth is not None and secret:
-            if tool.auth.type == "bearer":
-                headers["Authorization"] = f"Bearer {secret}"
-            elif tool.auth.location == "query":
-                params[tool.auth.name] = secret
-            else:
-                headers[tool.auth.name] = secret
-        body = json.dumps(bound.body).encode() if bound.body else None
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        try:
-            return self._client.build_request(
-                api.method,
-                url,
-                params=params,
-                headers={k: str(v) for k, v in headers.items()},
-                content=body,
-                timeout=httpx.Timeout(tool.timeout),
-            )
-        except (httpx.InvalidURL, ValueError) as exc:
-            raise _CallFailed(f"cannot build the request: {exc}") from None
 
     def _send_with_retries(
         self, tool: ToolSpec, request: httpx.Request, secret: str | None
@@ -235,8 +141,8 @@ class Executor:
         while True:
             try:
                 return self._send_once(tool, request, secret)
-            except _CallFailed as exc:
-                wait = exc.extra.pop("_wait", None)
+            except CallFailed as exc:
+                wait = exc.wait
                 if not exc.retryable or attempt >= tool.retries:
                     raise
                 if wait is None:
@@ -256,17 +162,19 @@ class Executor:
             try:
                 response = self._client.send(request, stream=True)
             except httpx.TimeoutException:
-                raise _CallFailed(
-                    f"the API did not answer within {tool.timeout:g} s (timeout)", retryable=False
+                raise CallFailed(
+                    f"the API did not answer within {tool.timeout:g} s (timeout)", kind="timeout"
                 ) from None
             except httpx.ConnectError as exc:
-                raise _CallFailed(
+                raise CallFailed(
                     f"cannot connect to {tool.base_url}: {_redact(str(exc), secret)}",
+                    kind="unavailable",
                     retryable=True,
                 ) from None
             except httpx.HTTPError as exc:
-                raise _CallFailed(
+                raise CallFailed(
                     f"request failed: {type(exc).__name__}: {_redact(str(exc), secret)}",
+                    kind="unavailable",
                     retryable=True,
                 ) from None
             try:
@@ -274,15 +182,17 @@ class Executor:
                     target = request.url.join(response.headers["location"])
                     if origin(target) != home:
                         where = _where(target, response.headers["location"], secret)
-                        raise _CallFailed(
-                            f"redirect to another host refused ({where})", response.status_code
+                        raise CallFailed(
+                            f"redirect to another host refused ({where})",
+                            response.status_code,
+                            kind="refused",
                         )
                     request = self._redirected(request, response.status_code, target, tool)
                     continue
                 return self._read(response, tool, secret, deadline)
             finally:
                 response.close()
-        raise _CallFailed("too many redirects", None)
+        raise CallFailed("too many redirects", kind="response")
 
     def _redirected(
         self, request: httpx.Request, status: int, target: httpx.URL, tool: ToolSpec
@@ -315,13 +225,16 @@ class Executor:
                 deadline=deadline,
             )
         except BodyError as exc:
-            raise _CallFailed(late if exc.timeout else str(exc), response.status_code) from None
+            kind: FailureKind = "timeout" if exc.timeout else "response"
+            message = late if exc.timeout else str(exc)
+            raise CallFailed(message, response.status_code, kind=kind) from None
         except httpx.TimeoutException:
-            raise _CallFailed(late, response.status_code) from None
+            raise CallFailed(late, response.status_code, kind="timeout") from None
         except httpx.HTTPError as exc:
-            raise _CallFailed(
+            raise CallFailed(
                 f"reading the response failed: {_redact(str(exc), secret)}",
                 response.status_code,
+                kind="server",
                 retryable=True,
             ) from None
         data, clipped, size = body.data, body.clipped, len(body.data)
@@ -330,15 +243,14 @@ class Executor:
         if clipped:
             log.warning("response of %s cut at %d bytes", tool.name, cap)
         if status >= 400:
-            failure = _CallFailed(
+            failure = CallFailed(
                 f"HTTP {status} {response.reason_phrase}".strip(),
                 status,
+                kind=kind_of_status(status),
                 retryable=status == 429 or status >= 500,
             )
-            failure.extra["response"] = truncate_observation(_redact(text.strip(), secret), 300)
-            wait = _retry_after(response.headers.get("retry-after"))
-            if wait is not None:
-                failure.extra["_wait"] = wait
+            failure.extra["response"] = clip(_redact(text.strip(), secret), 300)
+            failure.wait = _retry_after(response.headers.get("retry-after"))
             raise failure
         content_type = response.headers.get("content-type", "").lower()
         return _Body(status, text, "json" in content_type, clipped, size)
@@ -354,8 +266,10 @@ class Executor:
             return body.text.strip()  # valid, but too deep to lay out: shown as text
         except json.JSONDecodeError as exc:
             if body.declared_json:
-                failure = _CallFailed(f"the API answered invalid JSON: {exc.msg}", body.status)
-                failure.extra["response"] = truncate_observation(redact(body.text.strip()), 300)
+                failure = CallFailed(
+                    f"the API answered invalid JSON: {exc.msg}", body.status, kind="response"
+                )
+                failure.extra["response"] = clip(redact(body.text.strip()), 300)
                 raise failure from None
             return body.text.strip()
         value = shape_response(value, api.response.keep, api.response.fields)

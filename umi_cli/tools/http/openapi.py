@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,15 +12,12 @@ import yaml
 
 from umi_cli.errors import UsageError
 from umi_cli.inputs import parse_json, parse_yaml
+from umi_cli.tools.http.openapi_schema import SchemaReducer
+from umi_cli.tools.http.spec import HTTP_METHODS
 from umi_cli.tools.naming import api_document_name, standardize
-from umi_cli.tools.spec import HTTP_METHODS, SCHEMA_TYPES
-from umi_cli.tools.validate import SCHEMA_KEYS
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-_IGNORED_SCHEMA_KEYS = {"title", "example", "examples", "nullable", "readOnly", "writeOnly"}
 _OTHER_METHODS = ("head", "options", "trace")
-#: Deepest schema nesting carried over (umi specs need a few levels; recursion must end).
-MAX_SCHEMA_DEPTH = 8
 
 
 @dataclass
@@ -68,96 +64,17 @@ class _Importer:
     def __init__(self, document: dict[str, Any]) -> None:
         self.doc = document
         self.warnings: list[str] = []
-        self.dropped_keywords: Counter[str] = Counter()
+        self.schemas = SchemaReducer(document, self.warn)
+        self.resolve = self.schemas.resolve
+        self.schema = self.schemas.schema
+        self.dropped_keywords = self.schemas.dropped_keywords
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 
-    def resolve(self, node: Any, where: str) -> Any:
-        """Follow local ``$ref`` pointers (``#/components/...``)."""
-        seen = 0
-        while isinstance(node, dict) and "$ref" in node:
-            ref = node["$ref"]
-            seen += 1
-            if not isinstance(ref, str) or not ref.startswith("#/") or seen > 20:
-                self.warn(f"{where}: external or circular $ref {ref!r} not supported (skipped)")
-                return None
-            target: Any = self.doc
-            for part in ref[2:].split("/"):
-                part = part.replace("~1", "/").replace("~0", "~")
-                target = target.get(part) if isinstance(target, dict) else None
-            if target is None:
-                self.warn(f"{where}: $ref {ref!r} points nowhere (skipped)")
-                return None
-            node = target
-        return node
-
-    def schema(self, raw: Any, where: str, depth: int = 0) -> dict[str, Any]:
-        """A schema reduced to the keywords umi specs support; the rest is counted.
-
-        Nesting stops at :data:`MAX_SCHEMA_DEPTH` (a schema that refers to itself, such as a
-        ``Node`` whose items are ``Node``, would never end).
-        """
-        raw = self.resolve(raw, where)
-        if not isinstance(raw, dict):
-            return {"type": "string"}
-        if depth >= MAX_SCHEMA_DEPTH:
-            kind = "object" if "properties" in raw else "array" if "items" in raw else "string"
-            self.warn(f"{where}: schema nested {depth} levels deep (recursive?): cut to {kind}")
-            return {"type": kind}
-        for combinator in ("oneOf", "anyOf", "allOf", "not"):
-            if combinator in raw:
-                self.warn(f"{where}: {combinator} is not supported (imported as the first choice)")
-                choices = raw[combinator] if isinstance(raw[combinator], list) else []
-                merged = {k: v for k, v in raw.items() if k != combinator}
-                if choices:
-                    merged = {**self.schema(choices[0], where, depth + 1), **merged}
-                raw = merged
-        out: dict[str, Any] = {}
-        kind = raw.get("type")
-        if isinstance(kind, list):  # OpenAPI 3.1 ["string", "null"]
-            kind = next((k for k in kind if k != "null"), "string")
-        if kind is None:
-            kind = "object" if "properties" in raw else "array" if "items" in raw else "string"
-        if kind not in SCHEMA_TYPES:
-            self.warn(f"{where}: type {kind!r} is not supported (imported as string)")
-            kind = "string"
-        out["type"] = kind
-        for key, value in raw.items():
-            if key in ("type", "oneOf", "anyOf", "allOf", "not") or value is None:
-                continue
-            if key not in SCHEMA_KEYS:
-                if key not in _IGNORED_SCHEMA_KEYS:
-                    self.dropped_keywords[key] += 1
-                continue
-            if key == "items":
-                if kind == "array":
-                    out["items"] = self.schema(value, where, depth + 1)
-            elif key == "properties":
-                if kind == "object" and isinstance(value, dict) and depth < 6:
-                    out["properties"] = {
-                        str(k): self.schema(v, f"{where}.{k}", depth + 1) for k, v in value.items()
-                    }
-            elif key == "required":
-                if kind == "object" and isinstance(value, list):
-                    out["required"] = [v for v in value if v in (raw.get("properties") or {})]
-            elif key == "enum":
-                if isinstance(value, list) and value:
-                    out["enum"] = value
-            elif key == "default" or key == "description":
-                out[key] = value
-            else:
-                out[key] = value
-        if "default" in out and not _fits(out["default"], kind):
-            del out["default"]
-        if "enum" in out:
-            out["enum"] = [v for v in out["enum"] if _fits(v, kind)] or None
-            if out["enum"] is None:
-                del out["enum"]
-        return out
-
     def run(self, name: str | None, base_url: str | None, env: str | None) -> ImportResult:
-        info = self.doc.get("info") if isinstance(self.doc.get("info"), dict) else {}
+        found = self.doc.get("info")
+        info: dict[str, Any] = found if isinstance(found, dict) else {}
         title = name or str(info.get("title") or "imported_api")
         spec: dict[str, Any] = {"name": standardize(title) or "imported_api"}
         if info.get("description"):
@@ -394,12 +311,6 @@ def _host(base_url: str) -> str:
 
 def _rapidapi_host(base_url: str) -> bool:
     return _host(base_url).lower().endswith(".p.rapidapi.com")
-
-
-def _fits(value: Any, kind: str) -> bool:
-    from umi_cli.tools.validate import value_has_type
-
-    return value_has_type(value, kind)
 
 
 def _env_name(hint: str, document: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ import llama_cpp
 import numpy as np
 from llama_cpp import Llama
 
-from umi_cli.engine.grammar import GrammarError
+from umi_cli.engine.llama.grammar import GrammarError
 from umi_cli.engine.types import CompletionRequest
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,8 @@ class TokenSampler:
         self.llm = llm
         self.picks = 0
         self.resampled = 0
-        self._grammar = None
-        self._chain = None
+        self._grammar: llama_cpp.llama_sampler_p | None = None
+        self._chain: llama_cpp.llama_sampler_p | None = None
         try:
             self._chain = _new_chain()
             if grammar is not None and grammar_first:  # the grammar masks every candidate
@@ -94,17 +94,19 @@ class TokenSampler:
 
     def sample(self) -> int:
         """The next token (already accepted by the grammar and the chain)."""
+        chain = self._chain
+        assert chain is not None, "the sampler is closed"
         if self._grammar is None:  # the chain samples and accepts in one call
-            return int(llama_cpp.llama_sampler_sample(self._chain, self.llm.ctx, -1))
+            return int(llama_cpp.llama_sampler_sample(chain, self.llm.ctx, -1))
         self.picks += 1
-        token = self._apply(self._chain, self._candidates())
+        token = self._apply(chain, self._candidates())
         if not self._allows(token):
             self.resampled += 1
             candidates = self._candidates()
             llama_cpp.llama_sampler_apply(self._grammar, ctypes.byref(candidates))
-            token = self._apply(self._chain, candidates)
+            token = self._apply(chain, candidates)
         llama_cpp.llama_sampler_accept(self._grammar, token)
-        llama_cpp.llama_sampler_accept(self._chain, token)
+        llama_cpp.llama_sampler_accept(chain, token)
         return token
 
     def _candidates(self) -> llama_cpp.llama_token_data_array:
@@ -126,7 +128,7 @@ class TokenSampler:
 
     def _allows(self, token: int) -> bool:
         """Whether the grammar accepts ``token`` next (checks this one candidate only)."""
-        self._one.id, self._one.logit, self._one.p = token, 1.0, 0.0
+        self._one.id, self._one.logit, self._one.p = token, 1.0, 0.0  # type: ignore[assignment]  # ctypes fields take ints
         self._one_array.size, self._one_array.selected, self._one_array.sorted = 1, -1, False
         llama_cpp.llama_sampler_apply(self._grammar, ctypes.byref(self._one_array))
         return not math.isinf(self._one.logit)  # rejected tokens get -inf

@@ -1,0 +1,16 @@
+"""The Mode seam: how a run's roles cooperate, one module per mode, registered here.
+
+A mode names the roles a profile must give it and runs a task over a
+:class:`~umi_cli.agent.context.RunContext`, yielding events. ``alpha-umi`` (planner → caller →
+summarizer) and ``backbone`` (one model plays every role) are the built-in ones.
+"""
+
+from __future__ import annotations
+
+from umi_cli.agent.modes import alpha_umi, backbone
+from umi_cli.agent.modes.base import Mode, ModeSpec
+
+#: Every mode by name: the one place a new mode is added.
+MODES: dict[str, ModeSpec] = {spec.name: spec for spec in (alpha_umi.SPEC, backbone.SPEC)}
+
+__all__ = ["MODES", "Mode", "ModeSpec"]

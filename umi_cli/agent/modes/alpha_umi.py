@@ -1,0 +1,84 @@
+"""α-UMi: the planner thinks and decides, the caller writes one call, the summarizer answers."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+
+from umi_cli.agent.context import AttemptEnd, RunContext
+from umi_cli.agent.events import Event, FinalAnswer, PlannerThought
+from umi_cli.agent.modes.base import ModeOutcome, ModeSpec
+from umi_cli.agent.options import RunOptions
+from umi_cli.agent.role_base import Role
+from umi_cli.agent.roles import ALL_DECISIONS, Caller, Planner, Summarizer
+
+
+class AlphaUmiMode:
+    """Attempts of planner → caller → observation steps, then the summarizer's answer."""
+
+    name = "alpha-umi"
+
+    def __init__(self, planner: Planner, caller: Caller, summarizer: Summarizer) -> None:
+        self.planner = planner
+        self.caller = caller
+        self.summarizer = summarizer
+        self.roles: dict[str, Role] = {
+            "planner": planner, "caller": caller, "summarizer": summarizer,
+        }  # fmt: skip
+
+    def run(self, task: str, ctx: RunContext) -> Generator[Event, None, ModeOutcome]:
+        return (yield from ctx.attempts(self.attempt))
+
+    def attempt(self, ctx: RunContext, attempt: int) -> Generator[Event, None, AttemptEnd]:
+        calls = 0
+        while True:
+            step, budget_spent = yield from ctx.next_step(attempt, calls)
+            decisions = ("conclusion",) if budget_spent else ALL_DECISIONS
+            planning = self.planner.plan(ctx.documents, ctx.history(), decisions=decisions)
+            planned = yield from ctx.stream(step, "planner", planning)
+            thought = planned.output
+            yield ctx.emit(
+                PlannerThought(step, thought.text, thought.decision, planned.stats,
+                               attempt=attempt, truncated=planned.truncated)
+            )
+            if thought.decision == "give up":
+                return "gave_up", thought.text
+            if thought.decision == "conclusion":
+                yield from self.conclude(ctx, step, attempt)
+                return "answered", ""
+            calls += 1
+            yield from self.call(ctx, step, attempt, thought.text)
+
+    def conclude(self, ctx: RunContext, step: int, attempt: int) -> Generator[Event, None, None]:
+        concluding = self.summarizer.conclude(ctx.history())
+        answered = yield from ctx.stream(step, "summarizer", concluding)
+        yield ctx.emit(
+            FinalAnswer(answered.output, answered.stats, step=step, attempt=attempt,
+                        truncated=answered.truncated)
+        )
+
+    def call(
+        self, ctx: RunContext, step: int, attempt: int, thought: str
+    ) -> Generator[Event, None, None]:
+        grammar_for = ctx.toolbox.caller_grammar if ctx.options.constrain else None
+        calling = self.caller.call(
+            ctx.tools.documents(), ctx.history(), thought, grammar_for=grammar_for
+        )
+        called = yield from ctx.stream(step, "caller", calling)
+        yield from ctx.call_tool(
+            step, attempt, called.output, called.stats, truncated=called.truncated
+        )
+
+
+def _build(roles: Mapping[str, Role], options: RunOptions) -> AlphaUmiMode:
+    planner, caller, summarizer = roles["planner"], roles["caller"], roles["summarizer"]
+    assert isinstance(planner, Planner) and isinstance(caller, Caller)
+    assert isinstance(summarizer, Summarizer)
+    return AlphaUmiMode(planner, caller, summarizer)
+
+
+SPEC = ModeSpec(
+    name="alpha-umi",
+    roles=("planner", "caller", "summarizer"),
+    build=_build,
+    description="planner → caller → summarizer, each role its own model (α-UMi)",
+)
