@@ -1,0 +1,269 @@
+"""The run log: every run's events in one SQLite file, safe for concurrent writers.
+
+The file is in WAL mode (readers never block the writer), every connection waits up to
+``timeout`` seconds for a lock, and each write is one short ``BEGIN IMMEDIATE`` transaction (the
+write lock is taken up front, so two writers queue instead of failing on a lock upgrade). Several
+processes, and several threads sharing one :class:`RunLog`, may record at once.
+
+Secrets: callers mask them before recording; as a second line of defence :meth:`RunLog.record`
+passes every string of the run (keys included) through :func:`umi_cli.secrets.redact`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from umi_cli import secrets
+from umi_cli.errors import UmiError
+from umi_cli.runlog.migrations import migrate
+from umi_cli.runlog.model import LoggedRun, RunSummary, iso
+from umi_cli.runlog.query import RunFilter
+
+Summaries = list[RunSummary]
+
+_COLUMNS = (
+    "started_at, version, profile, mode, task, tools, outcome, answer, error, steps, attempts, "
+    "calls, tokens, prompt_tokens, seconds, memory, documents, events"
+)
+_SUMMARY_COLUMNS = (
+    "id, started_at, profile, mode, task, tools, outcome, steps, calls, tokens, seconds, error"
+)
+
+
+def redacted(value: Any) -> Any:
+    """``value`` with every string in it (dict keys too) passed through ``secrets.redact``."""
+    if isinstance(value, str):
+        return secrets.redact(value)
+    if isinstance(value, dict):
+        return {redacted(key): redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redacted(item) for item in value]
+    return value
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _wal(db: sqlite3.Connection, timeout: float) -> None:
+    """Switch to WAL. The switch needs the database to itself and SQLite does not always wait
+    for it (two processes creating the log at once), so it is retried until ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+class RunLog:
+    """The run log at ``path`` (created with its folder when absent); a context manager."""
+
+    def __init__(self, path: Path | str, *, timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        with self._mapped_errors():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            try:
+                self._db.row_factory = sqlite3.Row
+                self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+                _wal(self._db, timeout)
+                self._db.execute("PRAGMA synchronous = NORMAL")
+                self._db.execute("PRAGMA foreign_keys = ON")
+                migrate(self._db, str(self.path))
+            except BaseException:
+                self._db.close()
+                raise
+
+    def __enter__(self) -> RunLog:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self._lock:
+            self._db.close()
+
+    def record(self, run: LoggedRun) -> int:
+        """Store ``run`` (its strings redacted) and return its new id."""
+        run = _redacted_run(run)
+        row = (
+            iso(run.started_at), run.version, run.profile, run.mode, run.task,
+            _dumps(run.tools), run.outcome, run.answer, run.error, run.steps, run.attempts,
+            run.calls, run.tokens, run.prompt_tokens, run.seconds, _dumps(run.memory),
+            _dumps(run.documents), _dumps(run.events),
+        )  # fmt: skip
+        marks = ", ".join("?" * len(row))
+        with self._write() as db:
+            cursor = db.execute(f"INSERT INTO runs ({_COLUMNS}) VALUES ({marks})", row)
+            run_id = int(cursor.lastrowid or 0)
+            db.executemany(
+                "INSERT OR IGNORE INTO run_tools (run_id, api) VALUES (?, ?)",
+                [(run_id, api) for api in run.tools],
+            )
+        return run_id
+
+    def list(
+        self,
+        limit: int | None = 20,
+        outcome: str | None = None,
+        tool: str | None = None,
+        search: str | None = None,
+        since: datetime | None = None,
+    ) -> Summaries:
+        """The newest runs first, at most ``limit`` (None: all), filtered as :class:`RunFilter`."""
+        where, values = RunFilter(outcome, tool, search, since).where()
+        sql = f"SELECT {_SUMMARY_COLUMNS} FROM runs WHERE {where} ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            values.append(max(limit, 0))
+        with self._read() as db:
+            rows = db.execute(sql, values).fetchall()
+        return [_summary(row) for row in rows]
+
+    def runs(self, selection: RunFilter | None = None) -> Iterator[LoggedRun]:
+        """Every selected run, whole, oldest first (read one at a time)."""
+        where, values = (selection or RunFilter()).where()
+        sql = f"SELECT id FROM runs WHERE {where} ORDER BY id"
+        with self._read() as db:
+            ids = [row[0] for row in db.execute(sql, values)]
+        for run_id in ids:
+            found = self._find(run_id)
+            if found is not None:  # removed meanwhile by another process
+                yield found
+
+    def get(self, run_id: int) -> LoggedRun:
+        """The run with ``run_id``; an :class:`UmiError` naming it when there is none."""
+        found = self._find(run_id)
+        if found is None:
+            raise UmiError(f"no run with id {run_id} in the run log {self.path}")
+        return found
+
+    def remove(self, run_id: int) -> int:
+        """Delete one run; return how many were deleted (0 or 1)."""
+        with self._write() as db:
+            return db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount
+
+    def remove_before(self, moment: datetime) -> int:
+        """Delete every run started before ``moment`` (naive: UTC); return how many."""
+        where, values = RunFilter(before=moment).where()
+        with self._write() as db:
+            return db.execute(f"DELETE FROM runs WHERE {where}", values).rowcount
+
+    def _find(self, run_id: int) -> LoggedRun | None:
+        with self._read() as db:
+            row = db.execute(f"SELECT id, {_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _run(row) if row is not None else None
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._mapped_errors():
+            yield self._db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short transaction holding the write lock from its start."""
+        with self._lock, self._mapped_errors():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextmanager
+    def _mapped_errors(self) -> Iterator[None]:
+        """SQLite failures the user can act on (locked, unreadable, not a database): one line."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise UmiError(f"{self.path}: the run log cannot be used ({exc})") from None
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:  # integrity, programming: our bugs
+                raise
+            raise UmiError(
+                f"{self.path}: not a readable run log ({exc}); move it away or use another path"
+            ) from None
+        except OSError as exc:
+            raise UmiError(f"{self.path}: cannot create the run log ({exc.strerror})") from None
+
+
+def _redacted_run(run: LoggedRun) -> LoggedRun:
+    return replace(
+        run,
+        task=redacted(run.task),
+        profile=redacted(run.profile),
+        mode=redacted(run.mode),
+        tools=redacted(run.tools),
+        answer=redacted(run.answer),
+        error=redacted(run.error),
+        memory=redacted(run.memory),
+        documents=redacted(run.documents),
+        events=redacted(run.events),
+        version=redacted(run.version),
+    )
+
+
+def _summary(row: sqlite3.Row) -> RunSummary:
+    return RunSummary(
+        id=row["id"],
+        started_at=datetime.fromisoformat(row["started_at"]),
+        profile=row["profile"],
+        mode=row["mode"],
+        task=row["task"],
+        tools=json.loads(row["tools"]),
+        outcome=row["outcome"],
+        steps=row["steps"],
+        calls=row["calls"],
+        tokens=row["tokens"],
+        seconds=row["seconds"],
+        error=row["error"],
+    )
+
+
+def _run(row: sqlite3.Row) -> LoggedRun:
+    return LoggedRun(
+        id=row["id"],
+        started_at=datetime.fromisoformat(row["started_at"]),
+        version=row["version"],
+        profile=row["profile"],
+        mode=row["mode"],
+        task=row["task"],
+        tools=json.loads(row["tools"]),
+        outcome=row["outcome"],
+        answer=row["answer"],
+        error=row["error"],
+        steps=row["steps"],
+        attempts=row["attempts"],
+        calls=row["calls"],
+        tokens=row["tokens"],
+        prompt_tokens=row["prompt_tokens"],
+        seconds=row["seconds"],
+        memory=json.loads(row["memory"]),
+        documents=json.loads(row["documents"]),
+        events=json.loads(row["events"]),
+    )
