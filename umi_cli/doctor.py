@@ -140,14 +140,16 @@ def _models(report: Report) -> Any:
 
 
 def _tool_specs(report: Report) -> None:
-    from umi_cli.tools.http.selection import spec_files
-    from umi_cli.tools.http.validate import validate_file
+    from umi_cli.tools.sources import source_files, source_problems
 
     rows = []
-    for file in spec_files():
-        problems = validate_file(file)
+    for file in source_files():
+        try:
+            problems = [str(problem) for problem in source_problems(file)]
+        except UmiError as exc:  # an MCP source without the SDK
+            problems = [f"{file}: {exc}"]
         rows.append({"file": str(file), "ok": not problems,
-                     "error": str(problems[0]) if problems else None})  # fmt: skip
+                     "error": problems[0] if problems else None})  # fmt: skip
         if problems:
             report.problems.append(
                 Problem(

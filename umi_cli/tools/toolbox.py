@@ -16,14 +16,19 @@ from umi_cli.text import clip
 from umi_cli.tools.documents import DocumentToolset, render_document
 from umi_cli.tools.grammar import caller_grammar_from_schemas
 from umi_cli.tools.http.execute import ExecutionSettings, Executor
-from umi_cli.tools.http.selection import select_specs, with_base_urls
 from umi_cli.tools.http.spec import ToolSpec
 from umi_cli.tools.http.toolset import HttpToolset
+from umi_cli.tools.sources import open_toolsets, select_sources, with_base_urls
 from umi_cli.tools.toolset import ToolDef, ToolResult, Toolset
 
 
 class Toolbox:
-    """Toolsets' APIs in a fixed order, addressed by the names the models use."""
+    """Toolsets' APIs in a fixed order, addressed by the names the models use.
+
+    A toolbox is itself a toolset (``umi tools serve-mcp`` serves one).
+    """
+
+    name = "umi"
 
     def __init__(self, toolsets: Sequence[Toolset], *, hidden: Iterable[str] = ()) -> None:
         self.toolsets = list(toolsets)
@@ -64,9 +69,18 @@ class Toolbox:
         base_urls: dict[str, str] | None = None,
         settings: ExecutionSettings | None = None,
     ) -> Toolbox:
-        """Load tools by name or file (None: all installed); ``base_urls`` overrides by tool."""
-        specs = with_base_urls(select_specs(selectors), base_urls)
-        return cls.from_specs(specs, settings=settings)
+        """Load tools by name or file (None: all installed); ``base_urls`` overrides by tool.
+
+        MCP servers among the sources start here (their tools are listed).
+        """
+        sources = with_base_urls(select_sources(selectors), base_urls)
+        toolsets = open_toolsets(sources, settings=settings)
+        try:
+            return cls(toolsets)
+        except BaseException:
+            for toolset in toolsets:
+                toolset.close()
+            raise
 
     def without(self, *names: str) -> Toolbox:
         """A view of this toolbox with ``names`` hidden (the toolsets stay shared and open)."""
