@@ -16,7 +16,7 @@ from umi_cli.agent.modes import MODES, ModeSpec
 from umi_cli.agent.modes.base import Mode
 from umi_cli.agent.options import RunOptions
 from umi_cli.agent.role_base import Decoding, Role
-from umi_cli.agent.roles import ROLE_CLASSES
+from umi_cli.agent.roles import role_classes
 from umi_cli.engine.pool import BackendPool
 from umi_cli.errors import ConfigError, UsageError
 from umi_cli.models import ModelEntry, ModelRef, load_catalog, resolve_profile
@@ -65,7 +65,7 @@ def open_roles(
         contexts[ref.key] = max(contexts.get(ref.key, 0), _context(entry, options))
     roles: dict[str, Role] = {}
     for role, (entry, ref) in played.items():
-        roles[role] = ROLE_CLASSES[role](
+        roles[role] = role_classes()[role](
             pool.open(ref, contexts[ref.key]),
             dialect_for(
                 entry.prompt_format, system_prefix=entry.system_prefix, style=options.prompt_style

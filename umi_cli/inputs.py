@@ -11,10 +11,14 @@ refuses anchors, aliases and nesting deeper than :data:`MAX_YAML_DEPTH` with an 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.composer import ComposerError
+
+from umi_cli.errors import UsageError
 
 #: Deeper JSON is refused; umi's own recursive walks stay far from Python's recursion limit.
 MAX_JSON_DEPTH = 128
@@ -88,3 +92,28 @@ class StrictYamlLoader(yaml.SafeLoader):
 def parse_yaml(text: str) -> Any:
     """``yaml.safe_load`` through :class:`StrictYamlLoader`."""
     return yaml.load(text, Loader=StrictYamlLoader)
+
+
+def read_json_lines(path: Path, kind: str = "task file") -> Iterator[tuple[str, int, Any]]:
+    """``(where, line number, value)`` for each non-blank line of a JSON Lines file.
+
+    A missing or unreadable file, or a line that is not JSON, is a :class:`UsageError` naming
+    ``file`` or ``file:line``; ``kind`` names the file in those messages.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such {kind}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read the {kind}: {exc}") from None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            value = parse_json(raw)
+        except ValueError as exc:
+            raise UsageError(f"{where}: not valid JSON ({exc.args[0]})") from None
+        except RecursionError:
+            raise UsageError(f"{where}: not valid JSON (nested too deeply)") from None
+        yield where, number, value

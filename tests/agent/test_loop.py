@@ -278,3 +278,33 @@ def test_an_internal_error_is_a_failed_run_with_its_traceback_in_the_debug_log(
     )
     (record,) = [r for r in caplog.records if r.name == "umi_cli.agent.agent"]
     assert record.exc_info is not None and "boom" in str(record.exc_info[1])
+
+
+#: One vocabulary token holding a whole native tool call (spaces in GPT-2 byte form).
+NATIVE_CALL = (
+    '<tool_call>{"name":Ġ"current_for_weather",Ġ"arguments":Ġ{"city":Ġ"paris"}}</tool_call>'
+)
+
+
+def test_the_native_mode_runs_the_models_own_tool_calls(
+    test_profile, weather_spec, tool_server
+):
+    profile = test_profile(caller={NATIVE_CALL: 9.0}, prompt_format="chat")  # native: the caller
+    agent = agent_for(profile, weather_spec, tool_server, max_steps=1, mode="native")
+    assert agent.mode.name == "native" and list(agent.mode.roles) == ["native"]
+    events = list(agent.run("Weather in Paris?"))
+    thoughts = of(PlannerThought, events)
+    decisions = [(t.role, t.decision) for t in thoughts]
+    assert decisions == [("native", "caller"), ("native", "conclusion")]
+    (call,) = of(ToolCall, events)
+    assert (call.api, call.arguments, call.role) == ("current_for_weather", {"city": "paris"}, None)
+    (observation,) = of(Observation, events)
+    assert observation.ok and json.loads(observation.text)["city"].lower() == "paris"
+    assert tool_server.requests_to("/weather/current")[0].query["city"] == ["paris"]
+    assert events[-1].outcome == "answered"
+    trace = agent.last_trace()
+    assert [t["from"] for t in trace["conversations"]] == [
+        "user", "assistant", "caller", "observation", "assistant", "conclusion"
+    ]
+    assert trace["conversations"][1]["value"].endswith("Next: caller.")
+    assert [f["role"] for f in trace["figures"]] == ["native", "native"]

@@ -139,7 +139,7 @@ def test_cli_runs_every_system_and_writes_the_table(run_umi, umi_home, tiny_gguf
 
 
 def test_native_calls_tagged_fenced_or_absent() -> None:
-    from umi_cli.eval.bfcl_tools import parse_native_calls
+    from umi_cli.agent.native_calls import parse_native_calls
 
     tagged = '<tool_call>\n{"name": "f", "arguments": {"x": 1}}\n</tool_call>\n<tool_call>\n{"bad"'
     assert parse_native_calls(tagged) == [("f", {"x": 1}), ("", None)]

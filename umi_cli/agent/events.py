@@ -22,6 +22,9 @@ Outcome = Literal["answered", "gave_up", "failed"]
 
 __all__ = ["Decision", "Outcome", "RoleName"]
 
+#: Roles whose planner events carry the thought without its control phrase.
+THOUGHT_ONLY_ROLES = frozenset({"backbone", "native"})
+
 #: Event type name (the ``event`` field of the JSON form) -> class.
 EVENT_TYPES: dict[str, type[Event]] = {}
 
@@ -103,7 +106,7 @@ class PlannerThought(Event):
         return _figure(self.role, self.stats, self.truncated)
 
     def turn(self) -> Turn:
-        if self.role == "backbone":  # its text is the thought alone; the turn adds the phrase
+        if self.role in THOUGHT_ONLY_ROLES:  # the text is the thought; the turn adds the phrase
             return {"from": "assistant", "value": fmt.with_control_phrase(self.text, self.decision)}
         return {"from": "assistant", "value": self.text}
 

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from umi_cli.agent import format as fmt
-from umi_cli.agent.role_base import Role, RoleCall, RoleResult
+from umi_cli.agent.prompt import RolePrompt
+from umi_cli.agent.role_base import CONTEXT_MARGIN, Role, RoleCall, RoleResult
 from umi_cli.engine.types import Completion
 
 ALL_DECISIONS: tuple[fmt.Decision, ...] = ("caller", "conclusion", "give up")
@@ -90,16 +91,28 @@ class Planner(Role):
         ):
             # A small model's phrase often contradicts its own "Call <api> with ..." sentence.
             decisions = ("caller",)
-        head = _before_own_phrase(text) + fmt.CONTROL_SEPARATOR + "Next: "
+        head = (" " if opening else "") + _before_own_phrase(text) + fmt.CONTROL_SEPARATOR
+        head += "Next: "
         yield fmt.CONTROL_SEPARATOR + "Next: "
         phrase = yield from self.complete(
-            base + (" " if opening else "") + head,
+            self._phrase_prompt(draft, base, head),
             grammar=decision_grammar(decisions),
             max_tokens=PHRASE_TOKENS,
         )
         full = head.lstrip() + phrase.text
         parsed = _restrict(fmt.parse_planner(full), decisions)
         return RoleResult(parsed, full, thought.stats + phrase.stats, prompt, truncated)
+
+    def _phrase_prompt(self, draft: RolePrompt, base: str, head: str) -> str:
+        """``base + head``, with the prompt fitted again when the thought, tokenized anew (or
+        thought twice), leaves no room for the control phrase."""
+        room = self.context - PHRASE_TOKENS - CONTEXT_MARGIN
+        text = base + head
+        overflow = self.backend.count_tokens(text) - room
+        if overflow <= 0:
+            return text
+        refitted, _cut = draft.fit(self.backend, max(64, self.budget - overflow))
+        return refitted[: len(refitted) - len(draft.opening)] + head
 
     def _thought(self, prompt: str) -> Any:  # a CompletionStream
         limit = self.dialect.thought_budget(self.decoding.max_tokens - PHRASE_TOKENS)
@@ -239,7 +252,8 @@ class Backbone(Role):
         return RoleResult(parsed, lead + done.text, done.stats, prompt, truncated)
 
 
-#: Role name -> class, for the composition root.
-ROLE_CLASSES: dict[str, type[Role]] = {
-    cls.name: cls for cls in (Planner, Caller, Summarizer, Backbone)
-}
+def role_classes() -> dict[str, type[Role]]:
+    """Role name -> class, for the composition root."""
+    from umi_cli.agent.native import NativeModel
+
+    return {cls.name: cls for cls in (Planner, Caller, Summarizer, Backbone, NativeModel)}

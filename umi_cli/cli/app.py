@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from umi_cli import __version__, paths
-from umi_cli.cli import batch, chat, doctor, evaluate, models, run, tools
+from umi_cli.cli import batch, chat, doctor, eval_e2e, evaluate, models, run, tools
 from umi_cli.errors import UmiError
 from umi_cli.secrets import install_log_redaction, redact
 
@@ -30,6 +30,7 @@ app = typer.Typer(
 app.add_typer(models.app, name="models")
 app.add_typer(tools.app, name="tools")
 app.add_typer(evaluate.app, name="eval")
+eval_e2e.register(evaluate.app)
 run.register(app)
 chat.register(app)
 batch.register(app)

@@ -10,5 +10,7 @@ from umi_cli.demo.server import DemoServer, MusicCatalog
 SPEC_PATH = Path(__file__).resolve().parent / "music_catalog.yaml"
 #: The tool name in the spec, the key for ``base_urls``.
 DEMO_TOOL = "music_catalog"
+#: The shipped task suite for the demo API (`umi eval tasks --demo`).
+TASKS_PATH = Path(__file__).resolve().parent / "tasks.jsonl"
 
-__all__ = ["DEMO_TOOL", "SPEC_PATH", "DemoServer", "MusicCatalog"]
+__all__ = ["DEMO_TOOL", "SPEC_PATH", "TASKS_PATH", "DemoServer", "MusicCatalog"]

@@ -23,13 +23,14 @@ from dataclasses import replace
 from typing import Any
 
 from umi_cli.agent.dialects import CHAT_STOPS
+from umi_cli.agent.native_calls import parse_native_calls
 from umi_cli.agent.role_base import Role
 from umi_cli.agent.roles import Caller, Planner
 from umi_cli.engine import Backend, complete, finish
 from umi_cli.engine.types import CompletionRequest, CompletionStats
 from umi_cli.errors import UmiError
 from umi_cli.eval.bfcl_data import BfclItem, check
-from umi_cli.eval.bfcl_tools import BfclToolset, parse_caller_calls, parse_native_calls
+from umi_cli.eval.bfcl_tools import BfclToolset, parse_caller_calls
 from umi_cli.tools.toolbox import Toolbox
 
 Roles = Mapping[str, Role]
@@ -38,6 +39,7 @@ SYSTEMS = ("umi", "umi-free", "native")
 
 #: Builds the caller grammar of an item (tests pass one that forces a given answer).
 GrammarBuilder = Callable[[BfclItem, BfclToolset], str]
+
 
 def multi_call_grammar(item: BfclItem, toolset: BfclToolset) -> str:
     """The toolbox's caller grammar over the item's functions, allowing further calls after a

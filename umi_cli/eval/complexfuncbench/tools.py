@@ -10,11 +10,11 @@ are not identifiers (``Get_Hotel_Reviews(Tips)``) get an identifier form for the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from umi_cli.eval.complexfuncbench.data import FunctionSpec, load_functions
+from umi_cli.eval.complexfuncbench.data import FunctionSpec, Task, load_functions
 from umi_cli.tools.toolset import ToolDef
 
 SERVICE = "booking_com"
@@ -149,3 +149,30 @@ def defaults(tools: Iterable[ToolDef]) -> dict[str, dict[str, Any]]:
             name: schema["default"] for name, schema in properties.items() if "default" in schema
         }
     return table
+
+
+#: Which functions a task gets: its domains' (as the original benchmark lists them) or all 40.
+SCOPES = ("domain", "all")
+#: The geocoder every cross-domain task may need.
+SHARED_DOMAIN = "meta"
+
+
+def domain(function: FunctionSpec) -> str:
+    """The API group of a function, from its endpoint (``/api/v1/hotels/...`` -> ``hotels``)."""
+    parts = function.endpoint.strip("/").split("/")
+    return parts[2] if len(parts) > 2 else "other"
+
+
+def task_functions(task: Task, functions: Sequence[FunctionSpec], scope: str) -> list[FunctionSpec]:
+    """The functions ``task`` is offered: all of them, or those of the domains its reference
+    calls use plus the geocoder (the NESTFUL form drops the per-task lists of the original)."""
+    if scope == "all":
+        return list(functions)
+    by_name = {tool_name(function.name): function for function in functions}
+    wanted = {
+        domain(by_name[tool_name(call.name)])
+        for call in task.calls
+        if tool_name(call.name) in by_name
+    }
+    wanted.add(SHARED_DOMAIN)
+    return [function for function in functions if domain(function) in wanted]
