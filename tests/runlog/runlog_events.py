@@ -163,3 +163,36 @@ def golden_run(
     turns = history[task_at + 1 :] + last
     events += turn_events(turns, attempt=2 if retry else 1, role=role)
     return memory, [*events, finished()]
+
+
+def typed_run(task: str, answer: str = "Daft Punk has id 27.") -> list[Any]:
+    """The typed events (``umi_cli.agent.events``) of an answered one-call run, tokens included."""
+    from umi_cli.agent.events import (
+        FinalAnswer,
+        Observation,
+        PlannerThought,
+        RunFinished,
+        RunStarted,
+        TokenDelta,
+        ToolCall,
+    )
+    from umi_cli.engine.types import CompletionStats
+
+    figures = CompletionStats(100, 20, 10, 0.1, 0.2)
+    raw = 'Action: search_artist_for_deezer\nAction Input: {"q": "Daft Punk"}'
+    return [
+        RunStarted(task=task, profile="pocket", tools=list(TOOLS)),
+        TokenDelta(step=1, role="planner", text="Find"),
+        PlannerThought(step=1, text="Find the artist.\n Next: caller.", decision="caller",
+                       stats=figures),
+        ToolCall(step=1, api="search_artist_for_deezer", arguments={"q": "Daft Punk"}, raw=raw,
+                 stats=figures),
+        Observation(step=1, api="search_artist_for_deezer", ok=True, status=200,
+                    text='{"id": 27}', size=10, seconds=0.01),
+        PlannerThought(step=2, text="I know it.\n Next: conclusion.", decision="conclusion",
+                       stats=figures),
+        TokenDelta(step=2, role="summarizer", text="Daft"),
+        FinalAnswer(text=answer, stats=figures, step=2),
+        RunFinished(outcome="answered", answer=answer, steps=2, attempts=1,
+                    totals=CompletionStats(400, 80, 40, 0.4, 0.8), wall_seconds=2.5),
+    ]  # fmt: skip

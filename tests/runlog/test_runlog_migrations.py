@@ -53,7 +53,8 @@ def test_a_log_from_a_newer_umi_is_refused(tmp_path: Path) -> None:
     db = connect(path)
     migrate(db, str(path), (*MIGRATIONS, add_rating))
     db.close()
-    with pytest.raises(UmiError, match=r"logs\.db: the run log has schema version 2, newer"):
+    newer = len(MIGRATIONS) + 1
+    with pytest.raises(UmiError, match=rf"logs\.db: the run log has schema version {newer}, newer"):
         RunLog(path)
 
 
@@ -69,3 +70,28 @@ def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
         migrate(db, str(path), (*MIGRATIONS, broken))
     assert schema_version(db) == 0
     assert db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+
+
+def test_a_version_1_log_gains_command_and_prompt_format(tmp_path: Path) -> None:
+    path = tmp_path / "logs.db"
+    db = connect(path)
+    migrate(db, str(path), MIGRATIONS[:1])  # the log as the first umi wrote it
+    db.execute(
+        "INSERT INTO runs (started_at, version, profile, mode, task, tools, outcome, steps, "
+        "attempts, calls, tokens, prompt_tokens, seconds, memory, documents, events) VALUES "
+        "('2025-01-01T00:00:00.000000+00:00', '0.1.0', 'pocket', 'alpha-umi', 'old', '[]', "
+        "'answered', 1, 1, 0, 5, 50, 1.0, '[]', '[]', '[]')"
+    )
+    db.close()
+    with RunLog(path) as log:
+        old = log.get(1)
+        assert (old.task, old.command, old.prompt_format) == ("old", "", "")
+        assert not old.alpha_umi_prompts
+        new = log.record(
+            LoggedRun.from_events(
+                [started("new"), finished()], command="chat", prompt_format="alpha-umi"
+            )
+        )
+        assert (log.get(new).command, log.get(new).alpha_umi_prompts) == ("chat", True)
+        assert [s.command for s in log.list()] == ["chat", ""]
+    assert schema_version(connect(path)) == len(MIGRATIONS) == 2

@@ -11,7 +11,19 @@ from typing import Annotated
 import typer
 
 from umi_cli import __version__, paths
-from umi_cli.cli import batch, chat, doctor, eval_e2e, evaluate, models, run, tools
+from umi_cli.cli import (
+    batch,
+    chat,
+    doctor,
+    eval_compare,
+    eval_e2e,
+    evaluate,
+    export,
+    logs,
+    models,
+    run,
+    tools,
+)
 from umi_cli.errors import UmiError
 from umi_cli.secrets import install_log_redaction, redact
 
@@ -30,6 +42,9 @@ app = typer.Typer(
 app.add_typer(models.app, name="models")
 app.add_typer(tools.app, name="tools")
 app.add_typer(evaluate.app, name="eval")
+eval_compare.register(evaluate.app)
+app.add_typer(logs.app, name="logs")
+app.add_typer(export.app, name="export")
 eval_e2e.register(evaluate.app)
 run.register(app)
 chat.register(app)

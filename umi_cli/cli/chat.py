@@ -30,12 +30,16 @@ def register(app: typer.Typer) -> None:
 class ChatSession:
     """The REPL's backend: one agent over a shared pool, swapped when the profile changes."""
 
-    def __init__(self, options: RunOptions, pool: BackendPool) -> None:
+    def __init__(self, options: RunOptions, pool: BackendPool, *, no_log: bool = False) -> None:
         from umi_cli.agent.trace import TraceRecorder
         from umi_cli.compose import open_agent
+        from umi_cli.runlog.writer import RunSetting, run_logger
 
         self.options = options
         self.pool = pool
+        self.log = run_logger(
+            lambda: RunSetting.of_agent(self.agent), no_log=no_log, command="chat"
+        )  # a bad settings.yaml stops here, before the models load
         self.agent: Agent = open_agent(options, pool)
         self.recorder = TraceRecorder(self.agent.toolbox.documents(), options.to_dict())
 
@@ -49,6 +53,7 @@ class ChatSession:
     def run(self, task: str) -> Iterator[Event]:
         for event in self.agent.run(task):
             self.recorder(event)
+            self.log(event)
             yield event
 
     def cancel(self) -> None:
@@ -81,6 +86,7 @@ class ChatSession:
         return True
 
     def close(self) -> None:
+        self.log.close()
         self.agent.close()
 
 
@@ -94,7 +100,7 @@ def _description(document: dict) -> str:
 
 
 @common.run_flags
-def chat(*, options: RunOptions, demo: bool) -> None:
+def chat(*, options: RunOptions, demo: bool, no_log: bool) -> None:
     """Talk to the agent: each line is a task; earlier turns stay in its memory.
 
     Slash commands: /tools, /profile [NAME], /trace FILE, /reset, /help, /exit.
@@ -106,7 +112,7 @@ def chat(*, options: RunOptions, demo: bool) -> None:
     pool = BackendPool(PoolSettings(n_gpu_layers=options.n_gpu_layers))
     with pool, common.demo_tools(options, demo) as options:
         with console.status(f"loading the {options.profile} models…"):
-            session = ChatSession(options, pool)
+            session = ChatSession(options, pool, no_log=no_log)
         try:
             Repl(session, console, paths.config_dir() / HISTORY_FILE).loop()
         finally:

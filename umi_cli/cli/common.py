@@ -27,7 +27,11 @@ ProfileOption = Annotated[
 ]
 ModeOption = Annotated[
     str | None,
-    typer.Option("--mode", help="alpha-umi or backbone (default: the profile's)."),
+    typer.Option(
+        "--mode",
+        help="alpha-umi (planner, caller, summarizer), backbone (one model plays all) or native "
+        "(the model's own tool calling); default: the profile's.",
+    ),
 ]
 ToolsOption = Annotated[
     list[str] | None,
@@ -65,6 +69,10 @@ DemoOption = Annotated[
     bool,
     typer.Option("--demo", help="Start the built-in offline music API and use its tool spec."),
 ]
+NoLogOption = Annotated[
+    bool,
+    typer.Option("--no-log", help="Do not record the run in the run log (`umi logs`)."),
+]
 
 #: The shared flags: (parameter name, annotation, default), in --help order.
 _FLAGS: tuple[tuple[str, Any, Any], ...] = (
@@ -80,6 +88,8 @@ _FLAGS: tuple[tuple[str, Any, Any], ...] = (
     ("no_constrain", NoConstrainOption, False),
     ("n_gpu_layers", GpuLayersOption, None),
 )
+#: Flags only commands that record runs get (they take a keyword parameter of the same name).
+_LOGGED_FLAGS: tuple[tuple[str, Any, Any], ...] = (("no_log", NoLogOption, False),)
 
 #: RunOptions field -> the flag that sets it (for one-line errors).
 FLAG_OF_FIELD = {
@@ -136,12 +146,15 @@ def options_from_flags(
 
 
 def run_flags(command: F) -> F:
-    """Give a Typer command the shared run flags; it is called with ``options`` and ``demo``."""
+    """Give a Typer command the shared run flags; it is called with ``options`` and ``demo``
+    (and ``no_log`` when it declares that keyword: the commands whose runs are logged)."""
     own = inspect.signature(command, eval_str=True)
-    kept = [p for p in own.parameters.values() if p.name not in ("options", "demo")]
+    logged = "no_log" in own.parameters
+    kept = [p for p in own.parameters.values() if p.name not in ("options", "demo", "no_log")]
+    flags_added = _FLAGS + (_LOGGED_FLAGS if logged else ())
     added = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind)
-        for name, kind, default in _FLAGS
+        for name, kind, default in flags_added
     ]
     names = [name for name, _kind, _default in _FLAGS]
 

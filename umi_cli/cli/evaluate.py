@@ -1,4 +1,8 @@
-"""`umi eval`: step-level ToolBench metrics and BFCL accuracy of a model profile."""
+"""`umi eval`: step-level ToolBench metrics and BFCL accuracy of a model profile.
+
+The end-to-end commands (`complexfuncbench`, `tasks`) live in :mod:`umi_cli.cli.eval_e2e` and
+`compare` in :mod:`umi_cli.cli.eval_compare`; both use the helpers of this module.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,8 @@ from rich.progress import (
 from umi_cli.errors import UsageError
 
 app = typer.Typer(
-    help="Score a model profile: ToolBench step-level metrics (α-UMi paper) and BFCL accuracy.",
+    help="Score a model profile: ToolBench step-level metrics (α-UMi paper), BFCL accuracy, "
+    "whole tasks end to end (ComplexFuncBench, your own task suites), and compare results.",
     no_args_is_help=True,
 )
 

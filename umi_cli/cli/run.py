@@ -43,6 +43,7 @@ def run(
     *,
     options: RunOptions,
     demo: bool,
+    no_log: bool,
 ) -> None:
     """Solve a task with the planner, caller and summarizer, calling real APIs.
 
@@ -51,6 +52,7 @@ def run(
     from umi_cli.agent.trace import TraceRecorder, write_trace
     from umi_cli.compose import open_agent
     from umi_cli.engine import BackendPool, PoolSettings
+    from umi_cli.runlog.writer import RunSetting, run_loggers
 
     if json_lines and quiet:
         raise UsageError("--json and --quiet cannot be used together: pick one")
@@ -59,6 +61,7 @@ def run(
     text = common.read_task(task)
     human = not (json_lines or quiet)
     errors = Console(stderr=True)
+    log_for = run_loggers(no_log=no_log, command="run")  # a bad settings.yaml stops here
     pool = BackendPool(PoolSettings(n_gpu_layers=options.n_gpu_layers))
     with pool, common.demo_tools(options, demo) as options:
         if human:
@@ -76,7 +79,8 @@ def run(
             else:
                 view = LiveRenderer(Console())
             recorder = TraceRecorder(agent.toolbox.documents(), options.to_dict())
-            consumer = Fanout(view, tally, recorder)
+            log = log_for(lambda: RunSetting.of_agent(agent))
+            consumer = Fanout(view, tally, recorder, log)
             try:
                 result = pump(
                     agent.run(text),

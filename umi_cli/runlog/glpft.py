@@ -13,19 +13,25 @@ inference, cue included and without the ``"system: "`` prefix (GLPFT adds that w
 
 The ToolBench form ``{"tools", "instruction", "conversations"}`` is what ``umi eval`` reads.
 Runs recorded without their tool documents give no planner, caller or backbone items.
+
+Only runs whose roles saw the α-UMi wire format have inputs equal to the prompts the models saw;
+a chat-format run's trajectory is exported in the same structure, its ``input`` rendered by the
+α-UMi templates. :class:`ExportTally` counts both kinds so that the CLI can say so.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from umi_cli.agent import format as fmt
 from umi_cli.errors import UmiError
-from umi_cli.runlog.model import LoggedRun, Turn
+from umi_cli.runlog.model import ALPHA_UMI_FORMAT, LoggedRun, Turn
 from umi_cli.runlog.query import RunFilter
 from umi_cli.runlog.store import RunLog
 from umi_cli.runlog.turns import Attempt, attempts, conversation
@@ -140,12 +146,43 @@ def dump(items: list[Item]) -> str:
     return json.dumps(items, indent=2)
 
 
-def write_glpft(runs: Iterable[LoggedRun], folder: Path) -> dict[str, int]:
-    """Write ``train_<role>.json`` for the four sets into ``folder``; return the item counts."""
-    sets = glpft_sets(runs)
+@dataclass
+class ExportTally:
+    """How many runs went into an export, by the prompt format their roles saw."""
+
+    formats: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def runs(self) -> int:
+        return sum(self.formats.values())
+
+    @property
+    def exact(self) -> int:
+        """Runs in the α-UMi format: their inputs are the prompts the models saw."""
+        return self.formats[ALPHA_UMI_FORMAT]
+
+    @property
+    def rendered(self) -> dict[str, int]:
+        """Other runs, by format (``""``: not recorded): inputs rendered by the α-UMi templates."""
+        return {name: n for name, n in sorted(self.formats.items()) if name != ALPHA_UMI_FORMAT}
+
+    def counted(self, runs: Iterable[LoggedRun]) -> Iterator[LoggedRun]:
+        """``runs``, each counted as it passes."""
+        for run in runs:
+            self.formats[run.prompt_format] += 1
+            yield run
+
+
+def write_sets(sets: dict[str, list[Item]], folder: Path) -> dict[str, int]:
+    """Write ``<set>.json`` for each set into ``folder``; return the item counts."""
     for name, items in sets.items():
         _write(folder / f"{name}.json", dump(items))
     return {name: len(items) for name, items in sets.items()}
+
+
+def write_glpft(runs: Iterable[LoggedRun], folder: Path) -> dict[str, int]:
+    """Write ``train_<role>.json`` for the four sets into ``folder``; return the item counts."""
+    return write_sets(glpft_sets(runs), folder)
 
 
 def write_toolbench(runs: Iterable[LoggedRun], path: Path) -> int:

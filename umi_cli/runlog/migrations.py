@@ -57,7 +57,14 @@ def create_runs(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX runs_outcome ON runs(outcome, started_at)")
 
 
-MIGRATIONS: tuple[Migration, ...] = (create_runs,)
+def add_command_and_prompt_format(db: sqlite3.Connection) -> None:
+    """Version 2: which command ran (``run``, ``chat``, ``batch``) and the roles' prompt format
+    (``alpha-umi``, ``chat:<style>``; ``""`` for runs logged before it was recorded)."""
+    db.execute("ALTER TABLE runs ADD COLUMN command TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE runs ADD COLUMN prompt_format TEXT NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: tuple[Migration, ...] = (create_runs, add_command_and_prompt_format)
 
 
 def schema_version(db: sqlite3.Connection) -> int:

@@ -19,6 +19,8 @@ Turn = dict[str, str]
 
 #: The outcome of a run whose event stream has no ``run_finished`` event.
 UNFINISHED = "unfinished"
+#: The prompt format of roles that saw the exact α-UMi wire format (FORMAT.md).
+ALPHA_UMI_FORMAT = "alpha-umi"
 
 
 def utc(moment: datetime) -> datetime:
@@ -57,6 +59,8 @@ class RunSummary:
     tokens: int
     seconds: float
     error: str | None = None
+    command: str = ""
+    prompt_format: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,14 @@ class LoggedRun:
     documents: list[dict[str, Any]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     version: str = ""
+    command: str = ""
+    prompt_format: str = ""
     id: int | None = None
+
+    @property
+    def alpha_umi_prompts(self) -> bool:
+        """Whether every role saw the α-UMi wire format (its GLPFT export is byte-exact)."""
+        return self.prompt_format == ALPHA_UMI_FORMAT
 
     @classmethod
     def from_events(
@@ -95,11 +106,15 @@ class LoggedRun:
         started_at: datetime | None = None,
         version: str | None = None,
         keep_tokens: bool = False,
+        command: str = "",
+        prompt_format: str = "",
     ) -> LoggedRun:
         """Build a run from its events; ``token`` events are dropped unless ``keep_tokens``.
 
         ``profile`` defaults to the one ``run_started`` names; ``started_at`` defaults to now
         minus the run's wall time (the caller records a run as soon as it finishes).
+        ``command`` is ``run``, ``chat`` or ``batch``; ``prompt_format`` what the roles saw
+        (``alpha-umi``, or ``chat:<style>``).
         """
         kept = [dict(e) for e in events if keep_tokens or e.get("event") != "token"]
         opened = next((e for e in kept if e.get("event") == "run_started"), {})
@@ -127,6 +142,8 @@ class LoggedRun:
             documents=[dict(doc) for doc in documents],
             events=kept,
             version=version if version is not None else umi_version(),
+            command=command,
+            prompt_format=prompt_format,
         )
 
     def summary(self) -> RunSummary:
@@ -146,6 +163,8 @@ class LoggedRun:
             tokens=self.tokens,
             seconds=self.seconds,
             error=self.error,
+            command=self.command,
+            prompt_format=self.prompt_format,
         )
 
 

@@ -33,10 +33,11 @@ Summaries = list[RunSummary]
 
 _COLUMNS = (
     "started_at, version, profile, mode, task, tools, outcome, answer, error, steps, attempts, "
-    "calls, tokens, prompt_tokens, seconds, memory, documents, events"
+    "calls, tokens, prompt_tokens, seconds, memory, documents, events, command, prompt_format"
 )
 _SUMMARY_COLUMNS = (
-    "id, started_at, profile, mode, task, tools, outcome, steps, calls, tokens, seconds, error"
+    "id, started_at, profile, mode, task, tools, outcome, steps, calls, tokens, seconds, error, "
+    "command, prompt_format"
 )
 
 
@@ -114,7 +115,7 @@ class RunLog:
             iso(run.started_at), run.version, run.profile, run.mode, run.task,
             _dumps(run.tools), run.outcome, run.answer, run.error, run.steps, run.attempts,
             run.calls, run.tokens, run.prompt_tokens, run.seconds, _dumps(run.memory),
-            _dumps(run.documents), _dumps(run.events),
+            _dumps(run.documents), _dumps(run.events), run.command, run.prompt_format,
         )  # fmt: skip
         marks = ", ".join("?" * len(row))
         with self._write() as db:
@@ -225,6 +226,8 @@ def _redacted_run(run: LoggedRun) -> LoggedRun:
         documents=redacted(run.documents),
         events=redacted(run.events),
         version=redacted(run.version),
+        command=redacted(run.command),
+        prompt_format=redacted(run.prompt_format),
     )
 
 
@@ -242,6 +245,8 @@ def _summary(row: sqlite3.Row) -> RunSummary:
         tokens=row["tokens"],
         seconds=row["seconds"],
         error=row["error"],
+        command=row["command"],
+        prompt_format=row["prompt_format"],
     )
 
 
@@ -266,4 +271,6 @@ def _run(row: sqlite3.Row) -> LoggedRun:
         memory=json.loads(row["memory"]),
         documents=json.loads(row["documents"]),
         events=json.loads(row["events"]),
+        command=row["command"],
+        prompt_format=row["prompt_format"],
     )

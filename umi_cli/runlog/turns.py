@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from umi_cli.agent import format as fmt
+from umi_cli.agent.events import THOUGHT_ONLY_ROLES
 from umi_cli.runlog.model import Event, Turn
 
 
@@ -33,9 +34,10 @@ class Attempt:
 
 
 def planner_value(event: Event) -> str:
-    """The ``assistant`` turn of a planner event; a backbone's thought gets its control phrase."""
+    """The ``assistant`` turn of a planner event; a thought-only role's (backbone, native) text
+    gets its control phrase, as :meth:`PlannerThought.turn` adds it."""
     text = str(event.get("text", ""))
-    if event.get("role") == "backbone":
+    if event.get("role") in THOUGHT_ONLY_ROLES:
         return f"{text}{fmt.CONTROL_SEPARATOR}Next: {event.get('decision', 'caller')}."
     return text
 
