@@ -139,6 +139,43 @@ def _models(report: Report) -> Any:
     return catalog, store, profile
 
 
+def _endpoints(report: Report, found: Any) -> None:
+    """Each served model: does its server answer, and how umi renders, counts and constrains."""
+    if found is None:
+        return
+    from umi_cli.engine.remote import RemoteSettings
+    from umi_cli.engine.remote.opener import describe_endpoint
+
+    catalog, _store, profile = found
+    quick = RemoteSettings(connect_timeout=HUB_TIMEOUT, probe_timeout=HUB_TIMEOUT, retries=0)
+    rows = []
+    for entry in catalog.models.values():
+        ref = entry.endpoint
+        if ref is None:
+            continue
+        needed = entry.id in profile.roles.values()
+        row: dict[str, Any] = {"id": entry.id, "base_url": ref.base_url, "flavor": ref.flavor}
+        try:
+            described = describe_endpoint(ref, quick)
+        except UmiError as exc:
+            row |= {"answers": False, "detail": str(exc)}
+            fix = f"then check with `umi models info {entry.id}`"
+            report.problems.append(Problem(str(exc), fix, required=needed))
+        else:
+            caps = described["capabilities"]
+            row |= {"answers": True, "serves": described["serves"], **caps}
+            if entry.prompt_format == "chat" and caps["chat_template"] == "none":
+                report.problems.append(
+                    Problem(
+                        f"model {entry.id} (format chat) has no chat template at {ref.base_url}",
+                        f"add gguf: (a local copy of the model) to its endpoint in {ref.at()}",
+                        required=needed,
+                    )
+                )
+        rows.append(row)
+    report.sections["endpoints"] = rows
+
+
 def _tool_specs(report: Report) -> None:
     from umi_cli.tools.sources import source_files, source_problems
 
@@ -214,6 +251,9 @@ def _smoke(report: Report, found: Any) -> None:
         return
     catalog, store, profile = found
     entry = catalog.model(next(iter(profile.roles.values())))
+    if entry.endpoint is not None:
+        _smoke_remote(report, entry)
+        return
     presence = store.presence(entry)
     if presence.path is None:
         report.sections["smoke"] = {
@@ -253,6 +293,32 @@ def _smoke(report: Report, found: Any) -> None:
     }
 
 
+def _smoke_remote(report: Report, entry: Any) -> None:
+    """The smoke completion on a served default model."""
+    from umi_cli.engine import CompletionRequest, complete
+    from umi_cli.engine.remote import RemoteOpener
+
+    started = time.perf_counter()
+    request = CompletionRequest(SMOKE_PROMPT, max_tokens=SMOKE_TOKENS, temperature=0.0)
+    try:
+        model = RemoteOpener().open(entry.endpoint, min(entry.context_length, 512))
+        try:
+            done = complete(model, request)
+        finally:
+            model.close()
+    except UmiError as exc:
+        report.problems.append(
+            Problem(f"smoke completion on {entry.id} failed: {exc}", "umi models info " + entry.id)
+        )
+        return
+    report.sections["smoke"] = {
+        "ran": True, "model": entry.id, "device": model.caps.served_by, "prompt": SMOKE_PROMPT,
+        "text": done.text, "generated_tokens": done.stats.generated_tokens,
+        "tokens_per_second": round(done.stats.tokens_per_second, 1),
+        "seconds": round(time.perf_counter() - started, 3),
+    }  # fmt: skip
+
+
 @contextlib.contextmanager
 def _llama_lines() -> Iterator[list[str]]:
     """Every llama.cpp log line of the block (the load log says which device it uses)."""
@@ -276,15 +342,24 @@ def _llama_lines() -> Iterator[list[str]]:
         logger.propagate = propagate
 
 
+def _served_default(found: Any) -> bool:
+    """Whether the default profile's first model is served (no llama.cpp needed to smoke it)."""
+    if found is None:
+        return False
+    catalog, _store, profile = found
+    return catalog.model(next(iter(profile.roles.values()))).endpoint is not None
+
+
 def diagnose(*, smoke: bool = True) -> Report:
     """Run every check (the smoke completion only with ``smoke``)."""
     report = Report()
     report.sections["versions"] = _versions()
     _llama(report)
     found = _models(report)
+    _endpoints(report, found)
     _tool_specs(report)
     _paths(report)
     _hub(report)
-    if smoke and "llama_cpp" in report.sections:
+    if smoke and ("llama_cpp" in report.sections or _served_default(found)):
         _smoke(report, found)
     return report

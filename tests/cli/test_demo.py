@@ -23,6 +23,7 @@ def test_demo_serves_its_api_on_loopback(run_umi):
         "tiny-roomy",
         "--max-steps",
         "1",
+        "--no-answer-check",
         "--json",
         DEMO_TASK,
         timeout=TIMEOUT,

@@ -96,7 +96,8 @@ def test_an_agent_runs_over_umis_own_serve_mcp(run_umi, umi_home, tmp_path):
                                 "--base-url", f"music_catalog={demo.url}"],
                     "cwd": str(ROOT), "env": {"UMI_HOME": str(umi_home)}},
         })  # fmt: skip
-        done = run_umi("run", "-p", "calling", "--tools", source, "--max-steps", "1", "--json",
+        done = run_umi("run", "-p", "calling", "--tools", source, "--max-steps", "1",
+                       "--no-answer-check", "--json",
                        "Which albums has Daft Punk released?", timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in done.stdout.splitlines()]

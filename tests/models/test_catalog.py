@@ -65,7 +65,7 @@ BAD_CATALOGS = [
     (
         GOOD_MODEL + "    colour: blue\n",
         "10: model 'm': unknown field 'colour' (allowed: context_length, defaults, description, "
-        "format, roles, sha256, size, sources, system_prefix)",
+        "endpoint, format, roles, sha256, size, sources, system_prefix)",
     ),
     (
         GOOD_MODEL.replace("    context_length: 4096\n", ""),

@@ -43,6 +43,7 @@ HISTORY_LABELS = {
     "caller": "Call",
     "observation": "Observation",
     "conclusion": "Answer",
+    "check": "Check",  # the cmat checker's rejection of a proposed call
 }
 
 #: Observations longer than this (after compaction) are cut in the chat prompts.
@@ -271,6 +272,12 @@ def planner_prompt(
             "otherwise name the next API and its argument values (ids from the observations). "
             "Write the next Thought and Next line."
         )
+    if history and history[-1]["from"] == "check":
+        request = (
+            "\nThe checker did not send the call of your last thought (see Check). Revise it: "
+            "name another API, or other argument values taken from the request or the "
+            "observations, or give up. Write the next Thought and Next line."
+        )
     _earlier, current = _latest_task(history)
     observed = any(turn["from"] == "observation" for turn in current)
     opening = OPENING_OBSERVED if observed else _first_opening(tools)
@@ -330,15 +337,20 @@ def caller_prompt(
     return ChatPrompt(system, readable_history(shown), request)
 
 
-def summarizer_prompt(history: Sequence[fmt.Turn], style: str = "readable") -> ChatPrompt:
-    """The summarizer's messages; ``history`` ends with the current planner turn."""
+def summarizer_prompt(
+    history: Sequence[fmt.Turn], style: str = "readable", *, note: str | None = None
+) -> ChatPrompt:
+    """The summarizer's messages; ``history`` ends with the current planner turn; ``note``
+    (the answer check's request to answer again) closes the user message."""
     _check_style(style)
     if style == "alpha-umi":
         head = fmt.SUMMARIZER.split("{history}")[0]
-        return ChatPrompt(None, _plain(history), "", preamble=head)
+        return ChatPrompt(None, _plain(history), f"\n{note}" if note else "", preamble=head)
     system = SUMMARIZER_RULES + (SUMMARIZER_EXAMPLE if style == "example" else "")
     kept = [turn for turn in history if turn["from"] in ("user", "observation", "conclusion")]
     request = "\nAnswer the user's latest request from the observations."
+    if note:
+        request += "\n" + note
     return ChatPrompt(system, readable_history(kept), request)
 
 

@@ -121,8 +121,16 @@ class RunContext:
         """Announce the call, pass it through the guards, run it, and observe the result."""
         arguments = action.arguments_dict()
         yield self.emit(
-            ToolCall(step, action.name, arguments or {}, action.text, stats, attempt=attempt,
-                     role=role, truncated=truncated)
+            ToolCall(
+                step,
+                action.name,
+                arguments or {},
+                action.text,
+                stats,
+                attempt=attempt,
+                role=role,
+                truncated=truncated,
+            )
         )
         self.check_cancel()
         proposed = ProposedCall(step, attempt, action.name, arguments, action.arguments)

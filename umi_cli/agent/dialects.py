@@ -53,14 +53,16 @@ class Dialect(Protocol):
 
     @property
     def follows_named_calls(self) -> bool:
-        """"Call X" in a thought decides for the caller, and holds the caller to X."""
+        """ "Call X" in a thought decides for the caller, and holds the caller to X."""
         ...
 
     def planner(self, tools: Tools, history: History) -> RolePrompt: ...
 
     def caller(self, tools: Tools, history: History, thought: str) -> RolePrompt: ...
 
-    def summarizer(self, history: History) -> RolePrompt: ...
+    def summarizer(self, history: History, note: str | None = None) -> RolePrompt:
+        """The summarizer's prompt; ``note`` asks for a rewrite (the answer check's request)."""
+        ...
 
     def backbone(self, tools: Tools, history: History) -> RolePrompt: ...
 
@@ -87,8 +89,9 @@ class AlphaUmiDialect:
         prompt = fmt.caller_prompt(tools, history, thought, system_prefix=self.system_prefix)
         return RawPrompt(prompt)
 
-    def summarizer(self, history: History) -> RolePrompt:
-        return RawPrompt(fmt.summarizer_prompt(history, system_prefix=self.system_prefix))
+    def summarizer(self, history: History, note: str | None = None) -> RolePrompt:
+        turns = [*history, {"from": "user", "value": note}] if note else history
+        return RawPrompt(fmt.summarizer_prompt(turns, system_prefix=self.system_prefix))
 
     def backbone(self, tools: Tools, history: History) -> RolePrompt:
         return RawPrompt(fmt.backbone_prompt(tools, history, system_prefix=self.system_prefix))
@@ -119,8 +122,8 @@ class ChatDialect:
     def caller(self, tools: Tools, history: History, thought: str) -> RolePrompt:
         return chat_prompts.caller_prompt(tools, history, thought, self.style)
 
-    def summarizer(self, history: History) -> RolePrompt:
-        return chat_prompts.summarizer_prompt(history, self.style)
+    def summarizer(self, history: History, note: str | None = None) -> RolePrompt:
+        return chat_prompts.summarizer_prompt(history, self.style, note=note)
 
     def backbone(self, tools: Tools, history: History) -> RolePrompt:
         return chat_prompts.backbone_prompt(tools, history, self.style)
@@ -130,9 +133,9 @@ class ChatDialect:
         return min(limit - len(fmt.CONTROL_SEPARATOR + "Next: ") - 1, CHAT_THOUGHT_TOKENS)
 
 
-def dialect_for(prompt_format: str, *, system_prefix: bool = False, style: str = "readable") -> (
-    Dialect
-):
+def dialect_for(
+    prompt_format: str, *, system_prefix: bool = False, style: str = "readable"
+) -> Dialect:
     """The dialect of a catalog ``format`` (``alpha-umi`` or ``chat``)."""
     if prompt_format == "alpha-umi":
         return AlphaUmiDialect(system_prefix=system_prefix)

@@ -45,6 +45,9 @@ TURN_TEXT: dict[str, tuple[str, str]] = {
 
 #: The turn kinds of a ToolBench conversation (``{"from": kind, "value": text}``).
 TURN_KINDS: tuple[str, ...] = tuple(TURN_TEXT)
+#: Turn kinds other modes add to a conversation (CMAT's ``check``, a rejected proposal):
+#: traces keep them, the α-UMi history text skips them.
+EXTRA_TURN_KINDS: tuple[str, ...] = ("check",)
 
 Decision = Literal["caller", "conclusion", "give up"]
 
@@ -78,12 +81,16 @@ def tool_names(tools: Iterable[dict[str, Any]]) -> str:
 
 
 def serialize_history(turns: Iterable[Turn]) -> str:
-    """``{history}``: the turns concatenated, each with its role prefix and (mostly) ``</s>``."""
+    """``{history}``: the turns concatenated, each with its role prefix and (mostly) ``</s>``.
+
+    Turn kinds the α-UMi format does not have (:data:`EXTRA_TURN_KINDS`, or any other) are
+    skipped: the trained interface has no words for them.
+    """
     parts = []
     for turn in turns:
         kind = turn["from"]
         if kind not in TURN_TEXT:
-            raise ValueError(f"unknown turn kind {kind!r}")
+            continue
         prefix, suffix = TURN_TEXT[kind]
         parts.append(prefix + turn["value"] + suffix)
     return "".join(parts)

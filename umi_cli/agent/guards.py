@@ -3,7 +3,8 @@
 A guard sees each proposed call before it is sent and returns a :class:`Verdict` — allow it,
 answer it from an earlier observation (``reuse``), or refuse it with a note (``reject``) — and
 sees each result after, when it may add a note to the observation. The repeated-call rule and
-the drop-a-failing-API rule are the first two; a CMAT checker is another.
+the drop-a-failing-API rule are the first two, refusing to resend a call that failed on what it
+sent the third; a CMAT checker is another.
 """
 
 from __future__ import annotations
@@ -69,6 +70,15 @@ def repeated_call_note(name: str, step: int) -> str:
     )
 
 
+def repeated_failure_note(name: str, step: int) -> str:
+    """The observation of a call that repeats a call which failed on what it was sent."""
+    return (
+        f"(Not sent: {name} was already called with exactly these arguments in step {step} and "
+        "it failed, as the observation of that step shows. Change the arguments, call another "
+        "API, or give up.)"
+    )
+
+
 def unavailable_note(name: str) -> str:
     """Appended to the observation of an API dropped for the rest of the attempt."""
     return (
@@ -101,6 +111,32 @@ class ReuseRepeatedCall:
         return text
 
 
+#: Failures caused by what was sent: the same call fails the same way again.
+REQUEST_FAILURES: frozenset[str] = frozenset({"arguments", "client", "refused"})
+
+
+class RefuseRepeatedFailure:
+    """A call repeating an earlier call of the attempt that failed on what it sent (bad
+    arguments, a 4xx, a refused request) is not sent again: it is rejected with a note."""
+
+    def __init__(self) -> None:
+        self._failed: dict[str, int] = {}
+
+    def start_attempt(self) -> None:
+        self._failed.clear()
+
+    def check(self, call: ProposedCall, ctx: RunContext) -> Verdict:
+        step = self._failed.get(call_key(call.api, call.arguments, call.raw_arguments))
+        if step is None:
+            return ALLOW
+        return Verdict("reject", repeated_failure_note(call.api, step))
+
+    def observed(self, call: ProposedCall, result: ToolResult, text: str, ctx: RunContext) -> str:
+        if not result.ok and result.failure in REQUEST_FAILURES:
+            self._failed[call_key(call.api, call.arguments, call.raw_arguments)] = call.step
+        return text
+
+
 class DropFailingApi:
     """An API whose service failed (unreachable, 5xx, rate-limited, after retries) is not
     offered to the caller again in this attempt, so the planner moves to another API."""
@@ -120,4 +156,4 @@ class DropFailingApi:
 
 def default_guards() -> list[CallGuard]:
     """The guards every mode starts with."""
-    return [DropFailingApi(), ReuseRepeatedCall()]
+    return [DropFailingApi(), ReuseRepeatedCall(), RefuseRepeatedFailure()]

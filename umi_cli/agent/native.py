@@ -51,9 +51,7 @@ class NativeModel(Role):
 
     name = "native"
 
-    def turn(
-        self, messages: list[Message], tools: list[dict[str, Any]]
-    ) -> RoleCall[NativeOutput]:
+    def turn(self, messages: list[Message], tools: list[dict[str, Any]]) -> RoleCall[NativeOutput]:
         """With ``tools`` empty the model can only answer."""
         prompt, truncated = self._fit(messages, tools)
         done = yield from self.complete(prompt, grammar=None)

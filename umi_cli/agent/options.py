@@ -14,6 +14,10 @@ from umi_cli.agent.chat_prompts import PROMPT_STYLES
 from umi_cli.errors import UsageError
 
 DEFAULT_PROFILE = "pocket"
+#: What the cmat mode does with a call its checker still rejects after the last revision.
+AFTER_REJECTIONS = ("send", "give-up")
+#: Who writes the cmat mode's lessons: the actor's model, or the fact sentence itself.
+REFLECTIONS = ("model", "facts")
 
 
 class OptionError(UsageError):
@@ -44,6 +48,16 @@ class RunOptions:
     max_tokens: int | None = None
     context: int | None = None
     n_gpu_layers: int | None = None
+    # The cmat mode: long-term memory, the checker's revision bound and what follows it.
+    memory: bool = True
+    check_revisions: int = 2
+    after_rejections: str = "send"
+    reflection: str = "model"
+    #: Final answers are checked against the observations (rewritten, trimmed or refused).
+    check_answers: bool = True
+    #: The moa mode's settings given for this run (field -> value, over the profile's; see
+    #: :class:`~umi_cli.agent.moa.settings.MoaSettings`).
+    moa: dict[str, Any] = field(default_factory=dict)
 
     def check(self) -> RunOptions:
         """Raise :class:`OptionError` for the first value out of range; return self."""
@@ -66,6 +80,23 @@ class RunOptions:
                 "prompt_style",
                 f"{self.prompt_style}: unknown; choose from {', '.join(PROMPT_STYLES)}",
             )
+        if not 0 <= self.check_revisions <= 10:
+            raise OptionError(
+                "check_revisions", f"must be between 0 and 10, got {self.check_revisions}"
+            )
+        if self.after_rejections not in AFTER_REJECTIONS:
+            raise OptionError(
+                "after_rejections",
+                f"{self.after_rejections}: unknown; choose from {', '.join(AFTER_REJECTIONS)}",
+            )
+        if self.reflection not in REFLECTIONS:
+            raise OptionError(
+                "reflection", f"{self.reflection}: unknown; choose from {', '.join(REFLECTIONS)}"
+            )
+        if self.moa:
+            from umi_cli.agent.moa.settings import MoaSettings  # it imports OptionError from here
+
+            MoaSettings.from_mapping(self.moa)
         return self
 
     def with_(self, **changes: Any) -> RunOptions:

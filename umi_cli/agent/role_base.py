@@ -85,7 +85,20 @@ class Role:
         stop: tuple[str, ...] = (),
     ) -> CompletionStream:
         """One completion in this role's slot, with the dialect's stops plus ``stop``."""
-        request = CompletionRequest(
+        return self.backend.stream(
+            self.request(prompt, grammar=grammar, max_tokens=max_tokens, stop=stop)
+        )
+
+    def request(
+        self,
+        prompt: str,
+        *,
+        grammar: str | None,
+        max_tokens: int | None = None,
+        stop: tuple[str, ...] = (),
+    ) -> CompletionRequest:
+        """The request :meth:`complete` sends (modes that batch several build them here)."""
+        return CompletionRequest(
             prompt=prompt,
             stop=self.dialect.stops + stop,
             max_tokens=max_tokens or self.decoding.max_tokens,
@@ -95,4 +108,3 @@ class Role:
             grammar=grammar if self.decoding.constrain else None,
             slot=self.name,
         )
-        return self.backend.stream(request)

@@ -14,7 +14,7 @@ from typing import Any
 from umi_cli.agent import format as fmt
 from umi_cli.agent.prompt import RolePrompt
 from umi_cli.agent.role_base import CONTEXT_MARGIN, Role, RoleCall, RoleResult
-from umi_cli.engine.types import Completion
+from umi_cli.engine.types import Completion, CompletionRequest
 
 ALL_DECISIONS: tuple[fmt.Decision, ...] = ("caller", "conclusion", "give up")
 #: Written after the chat planner's ``Thought:`` when its first try says nothing but a phrase.
@@ -57,6 +57,9 @@ class Planner(Role):
         ``decisions`` restricts the control phrase (the loop forces ``conclusion`` when the step
         budget is spent); unconstrained output naming another decision is rewritten to the first.
         """
+        if len(decisions) > 1 and not any(turn["from"] == "observation" for turn in history):
+            # Nothing observed yet: there is nothing to conclude from.
+            decisions = tuple(d for d in decisions if d != "conclusion") or decisions
         draft = self.dialect.planner(tools, history)
         prompt, truncated = self.fit(draft)
         opening = draft.opening
@@ -86,8 +89,10 @@ class Planner(Role):
         found = fmt.parse_planner(text)
         if _has_phrase(text) and found.decision in decisions:
             return RoleResult(found, thought.text, thought.stats, prompt, truncated)
-        if self.dialect.follows_named_calls and "caller" in decisions and _asks_for_call(
-            text, tools
+        if (
+            self.dialect.follows_named_calls
+            and "caller" in decisions
+            and _asks_for_call(text, tools)
         ):
             # A small model's phrase often contradicts its own "Call <api> with ..." sentence.
             decisions = ("caller",)
@@ -115,8 +120,13 @@ class Planner(Role):
         return refitted[: len(refitted) - len(draft.opening)] + head
 
     def _thought(self, prompt: str) -> Any:  # a CompletionStream
+        return self.backend.stream(self.thought_request(prompt))
+
+    def thought_request(self, prompt: str) -> CompletionRequest:
+        """The free thought :meth:`plan` decodes first after ``prompt`` (its line, within the
+        thought budget); MoA proposals are these."""
         limit = self.dialect.thought_budget(self.decoding.max_tokens - PHRASE_TOKENS)
-        return self.complete(
+        return self.request(
             prompt, grammar=None, max_tokens=max(1, limit), stop=self.dialect.thought_stops
         )
 
@@ -189,13 +199,22 @@ class Caller(Role):
         admits that API alone: a small caller must not swap it for another one.
         """
         prompt, truncated = self.fit(self.dialect.caller(tools, history, thought))
-        grammar = None
-        if self.decoding.constrain:
-            named = _called_api(thought, tools) if self.dialect.follows_named_calls else None
-            names = [str(named["Name"])] if named is not None else [str(t["Name"]) for t in tools]
-            grammar = (grammar_for or _document_grammar(tools))(names)
+        grammar = self.grammar(tools, thought, grammar_for)
         done = yield from self.complete(prompt, grammar=grammar)
         return RoleResult(fmt.parse_caller(done.text), done.text, done.stats, prompt, truncated)
+
+    def grammar(
+        self,
+        tools: Sequence[dict[str, Any]],
+        thought: str,
+        grammar_for: GrammarSource | None = None,
+    ) -> str | None:
+        """The constraint of the call for ``thought`` (see :meth:`call`); None unconstrained."""
+        if not self.decoding.constrain:
+            return None
+        named = _called_api(thought, tools) if self.dialect.follows_named_calls else None
+        names = [str(named["Name"])] if named is not None else [str(t["Name"]) for t in tools]
+        return (grammar_for or _document_grammar(tools))(names)
 
 
 def _document_grammar(tools: Sequence[dict[str, Any]]) -> GrammarSource:
@@ -214,9 +233,10 @@ class Summarizer(Role):
         """The rendered (and fitted) prompt text."""
         return self.fit(self.dialect.summarizer(history))[0]
 
-    def conclude(self, history: Sequence[fmt.Turn]) -> RoleCall[str]:
-        """The final answer; ``history`` ends with the current planner turn."""
-        prompt, truncated = self.fit(self.dialect.summarizer(history))
+    def conclude(self, history: Sequence[fmt.Turn], note: str | None = None) -> RoleCall[str]:
+        """The final answer; ``history`` ends with the current planner turn; ``note`` asks for
+        a rewrite (what the answer check found missing)."""
+        prompt, truncated = self.fit(self.dialect.summarizer(history, note))
         done = yield from self.complete(prompt, grammar=None)
         return RoleResult(fmt.parse_summarizer(done.text), done.text, done.stats, prompt, truncated)
 
@@ -254,6 +274,8 @@ class Backbone(Role):
 
 def role_classes() -> dict[str, type[Role]]:
     """Role name -> class, for the composition root."""
+    from umi_cli.agent.checker import Checker
     from umi_cli.agent.native import NativeModel
 
-    return {cls.name: cls for cls in (Planner, Caller, Summarizer, Backbone, NativeModel)}
+    classes = (Planner, Caller, Summarizer, Backbone, NativeModel, Checker)
+    return {cls.name: cls for cls in classes}

@@ -38,12 +38,12 @@ def trajectory_problem(item: Any, keys: tuple[str, ...] = REQUIRED_KEYS) -> str 
     for index, turn in enumerate(turns):
         if (
             not isinstance(turn, dict)
-            or turn.get("from") not in fmt.TURN_KINDS
+            or turn.get("from") not in fmt.TURN_KINDS + fmt.EXTRA_TURN_KINDS
             or not isinstance(turn.get("value"), str)
         ):
             return (
                 f'conversations[{index}] must be {{"from": one of '
-                f'{", ".join(fmt.TURN_KINDS)}, "value": text}}'
+                f'{", ".join(fmt.TURN_KINDS + fmt.EXTRA_TURN_KINDS)}, "value": text}}'
             )
     return None
 
@@ -90,8 +90,13 @@ class TraceRecorder:
             "profile": started.profile,
             "options": self.options,
             "figures": [
-                {"attempt": attempt, "step": step, "role": figure.role,
-                 "truncated": figure.truncated, **figure.stats.to_dict()}
+                {
+                    "attempt": attempt,
+                    "step": step,
+                    "role": figure.role,
+                    "truncated": figure.truncated,
+                    **figure.stats.to_dict(),
+                }
                 for attempt, step, figure in transcript.figures
             ],
             "totals": finished.totals.to_dict(),

@@ -37,6 +37,8 @@ class Transcript:
         self._retry: fmt.Turn | None = None
         self._attempt_turns: list[fmt.Turn] = []
         self._last_call: ToolCall | None = None
+        #: The observations of the current attempt, as events (with their ok flags).
+        self.attempt_observations: list[Observation] = []
 
     def add(self, event: Event) -> None:
         turn = event.turn()
@@ -48,6 +50,7 @@ class Transcript:
         if isinstance(event, RetryStarted):
             self.attempts = event.attempt
             self._retry, self._attempt_turns = turn, []
+            self.attempt_observations = []
             self.conversation.append(turn)  # type: ignore[arg-type]
             return
         if turn is not None:
@@ -60,9 +63,10 @@ class Transcript:
             self.totals = self.totals + figure.stats
         if isinstance(event, ToolCall):
             self._last_call = event
-        elif isinstance(event, Observation) and event.reused_from is None:
+        elif isinstance(event, Observation):
+            self.attempt_observations.append(event)
             call = self._last_call
-            if call is not None:
+            if call is not None and event.reused_from is None:
                 arguments = fmt.parse_caller(call.raw).arguments
                 self.candidates.append(fmt.retry_candidate(call.api, arguments, event.text))
         elif isinstance(event, FinalAnswer):

@@ -12,6 +12,7 @@ import typer
 
 from umi_cli import __version__, paths
 from umi_cli.cli import (
+    ask,
     batch,
     chat,
     doctor,
@@ -20,6 +21,7 @@ from umi_cli.cli import (
     evaluate,
     export,
     logs,
+    memory,
     models,
     run,
     tools,
@@ -45,8 +47,10 @@ app.add_typer(evaluate.app, name="eval")
 eval_compare.register(evaluate.app)
 app.add_typer(logs.app, name="logs")
 app.add_typer(export.app, name="export")
+app.add_typer(memory.app, name="memory")
 eval_e2e.register(evaluate.app)
 run.register(app)
+ask.register(app)
 chat.register(app)
 batch.register(app)
 doctor.register(app)

@@ -8,11 +8,16 @@ in the results file are skipped (a torn last line is cut off first).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -29,7 +34,6 @@ from umi_cli.cli.batch_files import (
 from umi_cli.errors import UmiError
 from umi_cli.ui.batch_view import BatchSummary, batch_progress
 from umi_cli.ui.consumers import RunTally
-from umi_cli.ui.pump import pump
 
 if TYPE_CHECKING:
     from umi_cli.agent.agent import Agent
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
     from umi_cli.engine import BackendPool
 
 EXIT_INTERRUPTED = 130
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def register(app: typer.Typer) -> None:
@@ -78,31 +84,93 @@ class AgentPool:
 
 
 class BatchRun:
-    """Runs the pending tasks, appending a record for each; remembers an interrupt."""
+    """Runs tasks on worker threads (one :class:`AgentPool` each); remembers an interrupt.
 
-    def __init__(self, pool: AgentPool, writer: ResultsWriter) -> None:
+    Workers only run agents; the main thread writes each record as it arrives, so the results
+    file has one writer and a kill can tear at most its last line.
+    """
+
+    def __init__(self, options: RunOptions, pool: BackendPool, writer: ResultsWriter) -> None:
+        self.options = options
         self.pool = pool
         self.writer = writer
         self.records: list[dict[str, Any]] = []
         self.interrupted = False
+        self.workers: list[AgentPool] = []
+        self._running: dict[int, Agent] = {}
+        self._lock = threading.Lock()
 
-    def run_task(self, task: BatchTask) -> dict[str, Any] | None:
-        """Run one task and record it; None when Ctrl-C cancelled it (it stays pending)."""
+    def worker(self) -> AgentPool:
+        """A new worker's agents (sharing the process's backends)."""
+        agents = AgentPool(self.options, self.pool)
+        self.workers.append(agents)
+        return agents
+
+    def run_task(self, agents: AgentPool, task: BatchTask) -> dict[str, Any] | None:
+        """Run one task on this thread; its record, or None when an interrupt cancelled it."""
         started = time.perf_counter()
+        if self.interrupted:
+            return None
         try:
-            agent = self.pool.agent_for(task.tools)
+            agent = agents.agent_for(task.tools)
         except UmiError as exc:
-            record = _failed(task, str(exc), time.perf_counter() - started)
-        else:
-            tally = RunTally()
-            result = pump(agent.run(task.query), tally, cancel=agent.cancel)
-            if result.interrupted:
-                self.interrupted = True
-                return None
-            record = _record(task, tally, time.perf_counter() - started)
+            return _failed(task, str(exc), time.perf_counter() - started)
+        tally = RunTally()
+        with self._lock:
+            self._running[threading.get_ident()] = agent
+        try:
+            for event in agent.run(task.query):
+                tally(event)
+        finally:
+            with self._lock:
+                self._running.pop(threading.get_ident(), None)
+        if self.interrupted and tally.finished is not None and tally.finished.error == "cancelled":
+            return None
+        return _record(task, tally, time.perf_counter() - started)
+
+    def keep(self, record: dict[str, Any]) -> None:
         self.writer.append(record)
         self.records.append(record)
-        return record
+
+    def interrupt(self) -> None:
+        """Start no more tasks and cancel the running ones (they stay pending)."""
+        self.interrupted = True
+        with self._lock:
+            for agent in self._running.values():
+                agent.cancel()
+
+    def close(self) -> None:
+        for agents in self.workers:
+            agents.close()
+
+
+def effective_jobs(asked: int, pool: BackendPool) -> tuple[int, str | None]:
+    """``asked`` when every open backend serves parallel requests, else 1 and the reason."""
+    if asked <= 1:
+        return 1, None
+    for backend in pool.backends:
+        if backend.caps.parallel <= 1:
+            return 1, (
+                f"--jobs {asked}: model '{backend.name}' ({backend.caps.served_by}) runs one "
+                "completion at a time; running 1 job"
+            )
+    return asked, None
+
+
+def map_unordered(work: Callable[[T], R], items: Iterable[T], jobs: int) -> Iterator[R]:
+    """``work(item)`` for every item on up to ``jobs`` threads, each result as soon as it is
+    ready (on this thread and in order when ``jobs`` is 1); for `umi eval --jobs`."""
+    if jobs <= 1:
+        yield from map(work, items)
+        return
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="umi-job") as executor:
+        futures = [executor.submit(work, item) for item in items]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def _record(task: BatchTask, tally: RunTally, seconds: float) -> dict[str, Any]:
@@ -150,14 +218,22 @@ def batch(
     json_summary: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON object on stdout.")
     ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Tasks in flight at once (servers with parallel slots)."
+        ),
+    ] = 1,
     *,
     options: RunOptions,
     demo: bool,
 ) -> None:
     """Run every task of a JSON Lines file; re-running skips ids already in the results.
 
-    Task-level `tools` replace --tools for that task. Exit code 0 once every task is recorded
-    (whatever its outcome), 2 for a bad task file, 130 when interrupted.
+    Task-level `tools` replace --tools for that task. With --jobs N, N tasks run at once when
+    every model of the profile is served with parallel slots (in-process models run one).
+    Exit code 0 once every task is recorded (whatever its outcome), 2 for a bad task file, 130
+    when interrupted.
     """
     from umi_cli.engine import BackendPool, PoolSettings
 
@@ -170,12 +246,11 @@ def batch(
     pool = BackendPool(PoolSettings(n_gpu_layers=options.n_gpu_layers))
     try:
         with pool, common.demo_tools(options, demo) as options:
-            agents = AgentPool(options, pool)
-            runner = BatchRun(agents, writer)
+            runner = BatchRun(options, pool, writer)
             try:
-                _run_all(runner, pending, len(tasks), errors)
+                _run_all(runner, pending, len(tasks), errors, jobs)
             finally:
-                agents.close()
+                runner.close()
     finally:
         writer.close()
     ids = {task.key for task in tasks}
@@ -195,12 +270,88 @@ def batch(
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
-def _run_all(runner: BatchRun, pending: list[BatchTask], total: int, console: Console) -> None:
+def _run_all(
+    runner: BatchRun, pending: list[BatchTask], total: int, console: Console, jobs: int
+) -> None:
+    """Run ``pending`` on up to ``jobs`` workers; the bar counts finished tasks."""
     with batch_progress(console) as progress:
         bar = progress.add_task("starting", total=total, completed=total - len(pending))
-        for task in pending:
-            progress.update(bar, description=f"task {task.key}")
-            if runner.run_task(task) is None:
-                break
-            progress.advance(bar)
+        first = runner.worker()
+        if pending:
+            with contextlib.suppress(UmiError):  # a failure to open is the first task's record
+                first.agent_for(pending[0].tools)
+        jobs, note = effective_jobs(jobs, runner.pool)
+        if note:
+            console.print(f"umi: {note}", style="yellow", highlight=False, soft_wrap=True)
+        workers = [first, *(runner.worker() for _ in range(min(jobs, len(pending)) - 1))]
+        for finished, running in _drive(runner, pending, workers):
+            runner.keep(finished)
+            try:
+                more = f" · {running} running" if running else ""
+                progress.update(bar, description=f"task {finished['id']}{more}", advance=1)
+            except KeyboardInterrupt:  # between records: as if it came while waiting
+                if runner.interrupted:
+                    raise
+                runner.interrupt()
         progress.update(bar, description="done" if not runner.interrupted else "interrupted")
+
+
+_DONE = object()
+
+
+def _drive(
+    runner: BatchRun, pending: list[BatchTask], workers: list[AgentPool]
+) -> Iterator[tuple[dict[str, Any], int]]:
+    """Each finished record (and how many tasks are still running), as workers finish them.
+
+    The main thread only waits, so Ctrl-C reaches it: the first cancels the running tasks and
+    starts no more, a second quits at once.
+    """
+    todo = iter(pending)
+    take = threading.Lock()
+    inbox: queue.Queue[object] = queue.Queue()
+    running = [0]
+
+    def work(agents: AgentPool) -> None:
+        try:
+            while not runner.interrupted:
+                with take:
+                    task = next(todo, None)
+                    if task is None:
+                        break
+                    running[0] += 1
+                record = runner.run_task(agents, task)
+                with take:
+                    running[0] -= 1
+                if record is not None:
+                    inbox.put(record)
+        except BaseException as exc:  # our bug: re-raised on the main thread
+            inbox.put(exc)
+        finally:
+            inbox.put(_DONE)
+
+    threads = [
+        threading.Thread(target=work, args=(agents,), name=f"umi-batch-{n}", daemon=True)
+        for n, agents in enumerate(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    alive = len(threads)
+    while alive:
+        try:
+            item = inbox.get(timeout=0.25)
+        except queue.Empty:
+            continue
+        except KeyboardInterrupt:
+            if runner.interrupted:
+                raise
+            runner.interrupt()
+            continue
+        if item is _DONE:
+            alive -= 1
+        elif isinstance(item, BaseException):
+            runner.interrupt()
+            raise item
+        else:
+            assert isinstance(item, dict)
+            yield item, running[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,7 @@ from umi_cli import paths
 from umi_cli.agent.events import Event
 from umi_cli.agent.options import RunOptions
 from umi_cli.cli import common
+from umi_cli.errors import UsageError
 from umi_cli.ui.repl import Repl
 
 if TYPE_CHECKING:
@@ -100,13 +101,31 @@ def _description(document: dict) -> str:
 
 
 @common.run_flags
-def chat(*, options: RunOptions, demo: bool, no_log: bool) -> None:
+def chat(
+    no_tools: Annotated[
+        bool,
+        typer.Option(
+            "--no-tools",
+            help="No tools: each line is a question the mode answers (with --mode moa: a "
+            "mixture, whose answer becomes every proposer's assistant turn).",
+        ),
+    ] = False,
+    *,
+    options: RunOptions,
+    demo: bool,
+    no_log: bool,
+) -> None:
     """Talk to the agent: each line is a task; earlier turns stay in its memory.
 
     Slash commands: /tools, /profile [NAME], /trace FILE, /reset, /help, /exit.
     Ctrl-C cancels a running step; Ctrl-D leaves.
     """
     from umi_cli.engine import BackendPool, PoolSettings
+
+    if no_tools:
+        if options.tools or demo:
+            raise UsageError("--no-tools cannot be used with --tools or --demo: pick one")
+        options = options.with_(tools=())
 
     console = Console()
     pool = BackendPool(PoolSettings(n_gpu_layers=options.n_gpu_layers))

@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from umi_cli.agent.options import DEFAULT_PROFILE, OptionError, RunOptions
+from umi_cli.cli.moa_flags import MOA_FLAG_OF_FIELD, MOA_FLAGS, moa_mapping
 from umi_cli.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,8 +30,9 @@ ModeOption = Annotated[
     str | None,
     typer.Option(
         "--mode",
-        help="alpha-umi (planner, caller, summarizer), backbone (one model plays all) or native "
-        "(the model's own tool calling); default: the profile's.",
+        help="alpha-umi (planner, caller, summarizer), backbone (one model plays all), native "
+        "(the model's own tool calling) or cmat (a checker before each call, lessons kept as "
+        "memory); default: the profile's.",
     ),
 ]
 ToolsOption = Annotated[
@@ -73,6 +75,41 @@ NoLogOption = Annotated[
     bool,
     typer.Option("--no-log", help="Do not record the run in the run log (`umi logs`)."),
 ]
+NoAnswerCheckOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-answer-check",
+        help="Give the final answer as written, without checking its names, numbers and dates "
+        "against what the APIs returned.",
+    ),
+]
+NoMemoryOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-memory",
+        help="cmat: neither recall lessons from long-term memory nor write any (`umi memory`).",
+    ),
+]
+CheckRevisionsOption = Annotated[
+    int,
+    typer.Option(
+        "--check-revisions", help="cmat: revisions of a call the checker rejects (default: 2)."
+    ),
+]
+AfterRejectionsOption = Annotated[
+    str,
+    typer.Option(
+        "--after-rejections",
+        help="cmat: send (the call goes out anyway) or give-up, once the revisions are spent.",
+    ),
+]
+ReflectionOption = Annotated[
+    str,
+    typer.Option(
+        "--reflection",
+        help="cmat: who writes lessons: model (the actor's model) or facts (what happened).",
+    ),
+]
 
 #: The shared flags: (parameter name, annotation, default), in --help order.
 _FLAGS: tuple[tuple[str, Any, Any], ...] = (
@@ -87,6 +124,12 @@ _FLAGS: tuple[tuple[str, Any, Any], ...] = (
     ("retries", RetriesOption, 0),
     ("no_constrain", NoConstrainOption, False),
     ("n_gpu_layers", GpuLayersOption, None),
+    ("no_answer_check", NoAnswerCheckOption, False),
+    ("no_memory", NoMemoryOption, False),
+    ("check_revisions", CheckRevisionsOption, 2),
+    ("after_rejections", AfterRejectionsOption, "send"),
+    ("reflection", ReflectionOption, "model"),
+    *MOA_FLAGS,
 )
 #: Flags only commands that record runs get (they take a keyword parameter of the same name).
 _LOGGED_FLAGS: tuple[tuple[str, Any, Any], ...] = (("no_log", NoLogOption, False),)
@@ -104,6 +147,10 @@ FLAG_OF_FIELD = {
     "observation_chars": "--observation-chars",
     "prompt_style": "--prompt-style",
     "n_gpu_layers": "--n-gpu-layers",
+    "check_revisions": "--check-revisions",
+    "after_rejections": "--after-rejections",
+    "reflection": "--reflection",
+    **MOA_FLAG_OF_FIELD,
 }
 
 
@@ -127,8 +174,15 @@ def options_from_flags(
     retries: int,
     no_constrain: bool,
     n_gpu_layers: int | None,
+    no_answer_check: bool = False,
+    no_memory: bool = False,
+    check_revisions: int = 2,
+    after_rejections: str = "send",
+    reflection: str = "model",
+    **moa: Any,
 ) -> RunOptions:
-    """Validate the shared flags (one line naming the flag) and gather them."""
+    """Validate the shared flags (one line naming the flag) and gather them; ``moa``: the MoA
+    flags (:data:`~umi_cli.cli.moa_flags.MOA_FLAGS`)."""
     options = RunOptions(
         profile=profile,
         mode=mode,
@@ -139,6 +193,12 @@ def options_from_flags(
         retries=retries,
         constrain=not no_constrain,
         n_gpu_layers=n_gpu_layers,
+        check_answers=not no_answer_check,
+        memory=not no_memory,
+        check_revisions=check_revisions,
+        after_rejections=after_rejections,
+        reflection=reflection,
+        moa=moa_mapping(moa),
     )
     if max_steps is not None:
         options = options.with_(max_steps=max_steps)
@@ -183,8 +243,9 @@ def parse_base_urls(values: list[str]) -> dict[str, str]:
     return urls
 
 
-def read_task(task: str) -> str:
-    """The task text: the argument itself, or standard input (UTF-8) when it is ``-``."""
+def read_task(task: str, argument: str = "TASK") -> str:
+    """The task text: the argument itself, or standard input (UTF-8) when it is ``-``;
+    ``argument`` names it in messages."""
     if task == "-":
         try:
             text = sys.stdin.buffer.read().decode("utf-8")
@@ -197,11 +258,12 @@ def read_task(task: str) -> str:
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:  # bytes that were not UTF-8 reach argv as surrogates
-            raise UsageError("the TASK argument is not UTF-8 text; give it as UTF-8") from None
+            message = f"the {argument} argument is not UTF-8 text; give it as UTF-8"
+            raise UsageError(message) from None
     text = text.strip()
     if not text:
-        source = "standard input" if task == "-" else "the TASK argument"
-        raise UsageError(f"the task is empty: give it as {source}")
+        source = "standard input" if task == "-" else f"the {argument} argument"
+        raise UsageError(f"the {argument.lower()} is empty: give it as {source}")
     return text
 
 

@@ -271,7 +271,8 @@ def tasks(
 
 def _run_suite_task(agents: Any, task: SuiteTask) -> dict[str, Any]:
     """Run one task as `umi batch` does and judge it."""
-    from umi_cli.agent.events import Observation, RunFinished, ToolCall
+    from umi_cli.agent.events import Observation, RunFinished, TokenDelta, ToolCall
+    from umi_cli.agent.grounding import check_answer
     from umi_cli.errors import UmiError
     from umi_cli.eval.tasks import MadeCall, judge, repeated_calls
     from umi_cli.ui.pump import pump
@@ -279,13 +280,19 @@ def _run_suite_task(agents: Any, task: SuiteTask) -> dict[str, Any]:
     calls: list[MadeCall] = []
     pending: list[ToolCall] = []
     finished: list[RunFinished] = []
+    observed: list[str] = []
+    events: list[dict[str, Any]] = []
 
     def collect(event: Any) -> None:
+        if not isinstance(event, TokenDelta):
+            events.append(event.to_dict())
         if isinstance(event, ToolCall):
             pending.append(event)
-        elif isinstance(event, Observation) and pending:
-            call = pending.pop(0)
-            calls.append(MadeCall(call.api, call.arguments, event.ok))
+        elif isinstance(event, Observation):
+            observed.append(event.text)
+            if pending:
+                call = pending.pop(0)
+                calls.append(MadeCall(call.api, call.arguments, event.ok))
         elif isinstance(event, RunFinished):
             finished.append(event)
 
@@ -307,6 +314,11 @@ def _run_suite_task(agents: Any, task: SuiteTask) -> dict[str, Any]:
     )  # fmt: skip
     record.update(passed=verdict.passed, failures=list(verdict.failures))
     record["repeated_calls"] = repeated_calls(calls)
+    if end.answer is not None:
+        grounding = check_answer(end.answer, [*observed, task.query])
+        record["grounded"] = grounding.ok
+        record["ungrounded"] = [fact.text for fact in grounding.ungrounded]
+    record["events"] = events
     return record
 
 
@@ -335,6 +347,8 @@ def _suite_record(
         "tokens": tokens,
         "seconds": round(seconds, 3),
         "error": error,
+        "grounded": None,  # None: no answer to check
+        "ungrounded": [],
     }
 
 
@@ -367,5 +381,8 @@ def _totals_table(report: dict[str, Any]) -> Table:
     table.add_row("mean steps", str(totals["mean_steps"]))
     table.add_row("mean calls", str(totals["mean_calls"]))
     table.add_row("repeated calls", str(totals["repeated_calls"]))
+    grounded = totals["grounded_rate"]
+    table.add_row("grounded answers", "–" if grounded is None else f"{grounded}%")
+    table.add_row("median calls", str(totals["median_calls"]))
     table.add_row("mean seconds", str(totals["mean_seconds"]))
     return table

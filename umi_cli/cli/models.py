@@ -59,11 +59,15 @@ def list_models(
     table.add_column("present", no_wrap=True)
     table.add_column("where", overflow="fold")
     for row in rows:
-        mark = {"verified": "[green]yes[/]", "present": "[yellow]unchecked[/]"}
+        mark = {
+            "verified": "[green]yes[/]",
+            "present": "[yellow]unchecked[/]",
+            "endpoint": "[cyan]served[/]",
+        }
         table.add_row(
             row["id"],
             ", ".join(row["profiles"]) or "-",
-            _human(row["size"]),
+            "-" if row["state"] == "endpoint" else _human(row["size"]),
             mark.get(row["state"], "[dim]no[/]"),
             row["where"],
         )
@@ -136,6 +140,11 @@ def _entry_or_file(catalog: Catalog, target: str) -> tuple[ModelEntry | None, Pa
 
 
 def _present(store: ModelStore, entry: ModelEntry) -> Path:
+    if entry.endpoint is not None:
+        raise UmiError(
+            f"model '{entry.id}' is served at {entry.endpoint.base_url}, not a file here; "
+            f"`umi models info {entry.id}` asks the server, `umi models try` runs it"
+        )
     path = store.locate(entry)
     if path is None:
         raise UmiError(f"model '{entry.id}' is not present; run `umi models pull {entry.id}`")
@@ -152,6 +161,9 @@ def info(
 
     catalog = load_catalog()
     entry, path = _entry_or_file(catalog, target)
+    if entry is not None and entry.endpoint is not None:
+        _endpoint_info(entry, as_json)
+        return
     if entry is not None:
         path = _present(ModelStore(), entry)
     assert path is not None
@@ -193,6 +205,32 @@ def info(
         out.print(f"{'umi context':>16}: {entry.context_length}")
 
 
+def _endpoint_info(entry: ModelEntry, as_json: bool) -> None:
+    """What the server of an endpoint entry serves, and what umi does with it."""
+    from umi_cli.engine.remote.opener import describe_endpoint
+
+    assert entry.endpoint is not None
+    data = {"id": entry.id, **describe_endpoint(entry.endpoint)}
+    data["catalog"] = {"format": entry.prompt_format, "context_length": entry.context_length}
+    if as_json:
+        print(json.dumps(data, indent=1))
+        return
+    out = _stdout()
+    endpoint, caps = data["endpoint"], data["capabilities"]
+    rows = {
+        "endpoint": f"{endpoint['base_url']} ({endpoint['flavor']})",
+        "model": endpoint["model"],
+        "serves": ", ".join(data["serves"]) or "?",
+        "context": data["context"] or "? (not reported)",
+        "slots": data["slots"] or "? (not reported)",
+        **{name.replace("_", " "): value for name, value in caps.items()},
+        "umi format": entry.prompt_format,
+        "umi context": entry.context_length,
+    }
+    for label, value in rows.items():
+        out.print(f"{label:>16}: {value}", markup=False)
+
+
 @app.command()
 def pull(
     target: Annotated[str, typer.Argument(help="A model id or a profile (pulls all its models).")],
@@ -214,6 +252,10 @@ def pull(
     elif target in catalog.profiles:
         ids = dict.fromkeys(catalog.profiles[target].roles.values())
         entries = [catalog.model(model_id) for model_id in ids]
+        for entry in entries:
+            if entry.endpoint is not None:
+                print(f"{entry.id}: served at {entry.endpoint.base_url} (nothing to pull)")
+        entries = [entry for entry in entries if entry.endpoint is None]
     else:
         models = ", ".join(sorted(catalog.models))
         profiles = ", ".join(sorted(catalog.profiles))
@@ -242,6 +284,10 @@ def pull(
 def rm(model_id: Annotated[str, typer.Argument(help="A model id of the catalog.")]) -> None:
     """Delete the downloaded or assembled copy of a model (never your own `path` files)."""
     entry = load_catalog().model(model_id)
+    if entry.endpoint is not None:
+        raise UmiError(
+            f"model '{model_id}' is served at {entry.endpoint.base_url}; nothing to remove"
+        )
     removed = ModelStore().remove(entry)
     if removed is None:
         own = [s.path for s in entry.sources if isinstance(s, PathSource) and s.path.exists()]
@@ -277,17 +323,17 @@ def try_model(
     ] = False,
 ) -> None:
     """Run one streamed completion and print its figures (tokens, cache, time, speed)."""
-    catalog = load_catalog()
-    entry, file = _entry_or_file(catalog, target)
-    if entry is not None:
-        with TransferProgress() as progress:
-            file = ModelStore().ensure(entry, download=False, progress=progress)
-    assert file is not None
-    from umi_cli.engine.llama import open_file
+    from umi_cli.engine.backend import complete
     from umi_cli.engine.types import CompletionRequest
 
-    model = open_file(file, _try_context(entry, file), n_gpu_layers=n_gpu_layers)
-    chat = entry.prompt_format == "chat" if entry else _has_chat_template(file)
+    catalog = load_catalog()
+    entry, file = _entry_or_file(catalog, target)
+    model = _try_backend(entry, file, n_gpu_layers)
+    if entry is not None:
+        chat = entry.prompt_format == "chat"
+    else:
+        assert file is not None
+        chat = _has_chat_template(file)
     defaults = entry.defaults if entry else GenerationDefaults()
     text = model.render_chat([{"role": "user", "content": prompt}]) if chat else prompt
     request = CompletionRequest(
@@ -301,7 +347,10 @@ def try_model(
         add_bos=not chat,  # a chat template writes the BOS itself where the model wants one
     )
     on_token = None if as_json else _echo
-    completion = model.complete(request, on_token=on_token)
+    try:
+        completion = complete(model, request, on_token)
+    finally:
+        model.close()
     stats = completion.stats
     if as_json:
         print(
@@ -360,6 +409,21 @@ def verify(
         failed = ", ".join(c.name for c in report.checks if not c.ok)
         fix = f"; convert it again: `umi models rm {target}`, `umi models pull {target} --convert`"
         raise UmiError(f"{file} failed verification ({failed})" + (fix if entry else ""))
+
+
+def _try_backend(entry: ModelEntry | None, file: Path | None, n_gpu_layers: int | None) -> Any:
+    """The backend `try` runs: the catalog model's file or endpoint, or a GGUF given by path."""
+    if entry is not None and entry.endpoint is not None:
+        from umi_cli.engine.remote import RemoteOpener
+
+        return RemoteOpener().open(entry.endpoint, min(entry.context_length, 4096))
+    if entry is not None:
+        with TransferProgress() as progress:
+            file = ModelStore().ensure(entry, download=False, progress=progress)
+    assert file is not None
+    from umi_cli.engine.llama import open_file
+
+    return open_file(file, _try_context(entry, file), n_gpu_layers=n_gpu_layers)
 
 
 def _echo(piece: str) -> None:

@@ -7,7 +7,9 @@ Routes (GET, JSON bodies):
   /album/{id}                       one album
   /album/{id}/tracks                tracks of an album in order
   /search/track?q=TITLE[&limit=N]   tracks whose title matches
-Unknown ids answer 404 with a Deezer-style error object.
+Unknown ids answer 404 with a Deezer-style error object. A server started with ``broken``
+(route names as the spec's APIs: ``search_artist``, ``artist_albums``, ``album_tracks``,
+``search_track``) answers 500 on those routes, for fault scenarios.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -52,11 +55,32 @@ def _page(items: list[dict[str, Any]], limit: int) -> dict[str, Any]:
     return {"data": items[:limit], "total": len(items)}
 
 
+#: The routes a fault scenario may break, by the API name the spec gives them.
+ROUTES = ("search_artist", "artist_albums", "album_tracks", "search_track")
+
+
+def route_of(parts: list[str]) -> str | None:
+    """The spec's API name for a path's parts (None for the routes without one)."""
+    if parts in (["search", "artist"], ["search", "track"]):
+        return f"search_{parts[1]}"
+    if len(parts) == 3 and (parts[0], parts[2]) in (("artist", "albums"), ("album", "tracks")):
+        return f"{parts[0]}_{parts[2]}"
+    return None
+
+
 class MusicCatalog:
     """Answers a path and query with (status, JSON body); no HTTP in here."""
 
+    def __init__(self, broken: Iterable[str] = ()) -> None:
+        self.broken = frozenset(broken)
+        unknown = self.broken - set(ROUTES)
+        if unknown:
+            raise ValueError(f"no such demo route: {', '.join(sorted(unknown))}")
+
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
         parts = [part for part in path.split("/") if part]
+        if route_of(parts) in self.broken:
+            return self._error(500, "ServerException", "internal server error")
         limit = self._limit(query)
         if limit is None:
             return self._error(400, "ParameterException", "limit must be a positive integer")
@@ -136,8 +160,11 @@ class DemoServer:
     ...     server.url  # 'http://127.0.0.1:PORT'
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = ThreadingHTTPServer((host, port), _Handler)
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, broken: Iterable[str] = ()
+    ) -> None:
+        handler = type("_BrokenHandler", (_Handler,), {"catalog": MusicCatalog(broken)})
+        self._server = ThreadingHTTPServer((host, port), handler if broken else _Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="umi-demo-api", daemon=True

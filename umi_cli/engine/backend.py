@@ -9,7 +9,8 @@ A backend streams a completion as a generator of text pieces that *returns* the
 
 Closing the generator early (a cancelled run) stops decoding at once. What a backend can do is
 data (:class:`BackendCaps`), so roles never ask which kind of backend they hold. The in-process
-llama.cpp model (``umi_cli.engine.llama``) is the first implementation; remote servers are next.
+llama.cpp model (``umi_cli.engine.llama``) is the first implementation; OpenAI-compatible servers
+(``umi_cli.engine.remote``) the second.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class BackendCaps:
     ``grammar``: the constraint language it takes. ``kv_slots``: it keeps one prompt cache per
     slot (a role), so a prompt extending that slot's last one only evaluates the new suffix.
     ``local_tokenizer``: counting tokens is cheap (no round trip). ``chat_template``: it can
-    render chat messages. ``parallel``: sequences worth issuing at once.
+    render chat messages. ``parallel``: sequences worth issuing at once. ``served_by``: where
+    completions run, for messages (``in-process llama.cpp``, ``vllm at http://...``).
     """
 
     grammar: GrammarKind = "gbnf"
@@ -42,6 +44,7 @@ class BackendCaps:
     local_tokenizer: bool = True
     chat_template: bool = True
     parallel: int = 1
+    served_by: str = "in-process llama.cpp"
 
 
 @runtime_checkable

@@ -2,8 +2,8 @@
 
 ``umi batch`` over tasks with different tool selections, ``chat /profile`` switching between
 profiles that share a model, eval and bench all get the same backend object for the same
-reference. Openers are registered by reference kind, the built-in in-process llama.cpp one
-exactly as a remote one will be.
+reference. Openers are registered by reference kind: ``file`` (in-process llama.cpp) and
+``endpoint`` (an OpenAI-compatible server), each imported on first use.
 """
 
 from __future__ import annotations
@@ -43,8 +43,14 @@ def _llama(settings: PoolSettings) -> BackendOpener:
     return LlamaOpener(n_gpu_layers=settings.n_gpu_layers, n_threads=settings.n_threads)
 
 
+def _remote(settings: PoolSettings) -> BackendOpener:
+    from umi_cli.engine.remote.opener import RemoteOpener
+
+    return RemoteOpener()
+
+
 #: Reference kind -> opener factory (imported on first use).
-OPENERS: dict[str, Callable[[PoolSettings], BackendOpener]] = {"file": _llama}
+OPENERS: dict[str, Callable[[PoolSettings], BackendOpener]] = {"file": _llama, "endpoint": _remote}
 
 
 class BackendPool:

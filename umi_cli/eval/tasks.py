@@ -290,6 +290,8 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         return round(sum(r[key] for r in records) / count, 2) if count else None
 
     seconds = sorted(r["seconds"] for r in records)
+    calls = sorted(r["calls"] for r in records)
+    checked = [r for r in records if r.get("grounded") is not None]
     return {
         "tasks": count,
         "passed": sum(1 for r in records if r["passed"]),
@@ -301,8 +303,13 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "failed": sum(1 for r in records if r["outcome"] == "failed"),
         "mean_steps": mean("steps"),
         "mean_calls": mean("calls"),
+        "median_calls": calls[count // 2] if count else None,
         "repeated_calls": sum(r["repeated_calls"] for r in records),
         "mean_seconds": mean("seconds"),
         "median_seconds": seconds[count // 2] if count else None,
         "tokens": sum(r["tokens"] for r in records),
+        "answers_checked": len(checked),
+        "grounded_rate": round(100 * sum(1 for r in checked if r["grounded"]) / len(checked), 1)
+        if checked
+        else None,
     }

@@ -19,6 +19,8 @@ from umi_cli.engine.types import CompletionStats
 from umi_cli.errors import UmiError
 from umi_cli.eval.metrics import aggregate, score_step
 from umi_cli.eval.steps import StepSample
+from umi_cli.eval.toolbench_cmat import predict_cmat
+from umi_cli.eval.toolbench_moa import moa_predictor
 
 Roles = Mapping[str, Role]
 Prediction = tuple[dict[str, Any], dict[str, CompletionStats]]
@@ -77,6 +79,8 @@ def predict_backbone(roles: Roles, sample: StepSample) -> Prediction:
 PREDICTORS: dict[str, Callable[[Roles, StepSample], Prediction]] = {
     "alpha-umi": predict_alpha_umi,
     "backbone": predict_backbone,
+    "cmat": predict_cmat,  # the planner + caller with the checker and its revisions
+    "moa": moa_predictor(),  # evaluate.py may bind the run's settings: moa_predictor(settings)
 }
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 from umi_cli.models.catalog import Catalog, load_catalog, register_local_model
 from umi_cli.models.entry import GenerationDefaults, ModelEntry, Profile
 from umi_cli.models.progress import TransferProgress
-from umi_cli.models.refs import FileRef, ModelRef
+from umi_cli.models.refs import EndpointRef, FileRef, ModelRef
 from umi_cli.models.store import ModelStore
 
 __all__ = [
     "Catalog",
+    "EndpointRef",
     "FileRef",
     "GenerationDefaults",
     "ModelEntry",
@@ -38,7 +39,8 @@ def resolve_profile(
     """Role → (model entry, model reference) for profile ``name``; each model fetched once.
 
     Installed packages are assembled on the way; hub downloads happen only with ``download``
-    (otherwise a missing model is a UmiError telling the user to run ``umi models pull``).
+    (otherwise a missing model is a UmiError telling the user to run ``umi models pull``). An
+    endpoint entry resolves to its :class:`EndpointRef` (nothing to fetch).
     """
     catalog = catalog or load_catalog()
     store = store or ModelStore()
@@ -47,7 +49,9 @@ def resolve_profile(
     resolved: dict[str, tuple[ModelEntry, ModelRef]] = {}
     for role, model_id in profile.roles.items():
         entry = catalog.model(model_id)
-        if model_id not in refs:
+        if model_id not in refs and entry.endpoint is not None:
+            refs[model_id] = entry.endpoint
+        elif model_id not in refs:
             refs[model_id] = FileRef(store.ensure(entry, download=download, progress=progress))
         resolved[role] = (entry, refs[model_id])
     return resolved

@@ -28,6 +28,7 @@ from umi_cli.models.entry import (
     Profile,
     Source,
 )
+from umi_cli.models.refs import DEFAULT_TIMEOUT, FLAVORS, EndpointRef
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -36,6 +37,7 @@ _MODEL_KEYS = (
     "context_length",
     "defaults",
     "description",
+    "endpoint",
     "format",
     "roles",
     "sha256",
@@ -45,6 +47,11 @@ _MODEL_KEYS = (
 )
 _MODEL_REQUIRED = ("sources", "sha256", "size", "format", "context_length")
 _SOURCE_KINDS = ("convert", "hub", "package", "path")
+_FILE_ONLY = ("sources", "sha256", "size")
+_ENDPOINT_KEYS = ("api_key_env", "base_url", "flavor", "gguf", "model", "parallel", "timeout")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: The context of an endpoint entry that gives none.
+ENDPOINT_CONTEXT = 4096
 
 
 @dataclass
@@ -159,14 +166,25 @@ def _model(where: _Where, model_id: str, node: yaml.Node) -> ModelEntry:
     what = f"model '{model_id}': "
     fields = _mapping(where, node, what, "the entry")
     _check_keys(where, fields, _MODEL_KEYS, what)
-    for required in _MODEL_REQUIRED:
-        if required not in fields:
-            raise where.error(node, what, f"missing field '{required}'")
+    endpoint = None
+    if "endpoint" in fields:
+        for name in _FILE_ONLY:
+            if name in fields:
+                raise where.error(
+                    fields[name][0], what, f"field '{name}': an endpoint entry has none; remove it"
+                )
+        endpoint = _endpoint(where, model_id, fields["endpoint"][1])
+    required = ("format",) if endpoint else _MODEL_REQUIRED
+    for name in required:
+        if name not in fields:
+            raise where.error(node, what, f"missing field '{name}'")
 
     def get(name: str) -> tuple[yaml.Node, Any]:
         value_node = fields[name][1]
         return value_node, _value(value_node)
 
+    if endpoint is not None:
+        return _entry(where, model_id, fields, get, (), None, None, endpoint)
     sources = _sources(where, what, fields["sources"][1])
     sha_node, sha = get("sha256")
     if sha is not None and (not isinstance(sha, str) or not _SHA256.match(sha)):
@@ -180,6 +198,21 @@ def _model(where: _Where, model_id: str, node: yaml.Node) -> ModelEntry:
         )
     if size is None and sha is not None:
         raise where.error(size_node, what, "field 'size': may be null only when sha256 is null")
+    return _entry(where, model_id, fields, get, sources, sha, size, None)
+
+
+def _entry(
+    where: _Where,
+    model_id: str,
+    fields: dict[str, tuple[yaml.Node, yaml.Node]],
+    get: Any,
+    sources: tuple[Source, ...],
+    sha: str | None,
+    size: int | None,
+    endpoint: EndpointRef | None,
+) -> ModelEntry:
+    """The fields every entry has (format, context, defaults, ...) and the entry itself."""
+    what = f"model '{model_id}': "
     fmt_node, fmt = get("format")
     if fmt not in PROMPT_FORMATS:
         raise where.error(
@@ -187,7 +220,9 @@ def _model(where: _Where, model_id: str, node: yaml.Node) -> ModelEntry:
             what,
             f"field 'format': expected one of {', '.join(PROMPT_FORMATS)}, got {fmt!r}",
         )
-    ctx_node, ctx = get("context_length")
+    ctx_node, ctx = get("context_length") if "context_length" in fields else (None, None)
+    if ctx is None and endpoint is not None:
+        ctx = ENDPOINT_CONTEXT
     if type(ctx) is not int or not 256 <= ctx <= 1_048_576:
         raise where.error(
             ctx_node, what, f"field 'context_length': expected an integer from 256, got {ctx!r}"
@@ -227,6 +262,67 @@ def _model(where: _Where, model_id: str, node: yaml.Node) -> ModelEntry:
         description=description,
         roles=roles,
         origin=where.file,
+        endpoint=endpoint,
+    )
+
+
+def _endpoint(where: _Where, model_id: str, node: yaml.Node) -> EndpointRef:
+    """``endpoint: {base_url, model, flavor, api_key_env?, gguf?, parallel?, timeout?}``."""
+    what = f"model '{model_id}': endpoint: "
+    fields = _mapping(where, node, what, "field 'endpoint'")
+    _check_keys(where, fields, _ENDPOINT_KEYS, what)
+    for name in ("base_url", "model", "flavor"):
+        if name not in fields:
+            raise where.error(node, what, f"missing field '{name}'")
+    text = {
+        name: _string(where, fields[name][1], what, name)
+        for name in ("base_url", "model", "flavor", "api_key_env", "gguf")
+        if name in fields
+    }
+    if not re.match(r"^https?://[^\s/]+", text["base_url"]):
+        raise where.error(
+            fields["base_url"][1], what,
+            f"field 'base_url': expected an http:// or https:// URL, got {text['base_url']!r}",
+        )  # fmt: skip
+    if text["flavor"] not in FLAVORS:
+        raise where.error(
+            fields["flavor"][1], what,
+            f"field 'flavor': expected one of {', '.join(FLAVORS)}, got {text['flavor']!r}",
+        )  # fmt: skip
+    if "api_key_env" in text and not _ENV_NAME.match(text["api_key_env"]):
+        raise where.error(
+            fields["api_key_env"][1], what,
+            "field 'api_key_env': the name of an environment variable (e.g. VLLM_API_KEY), "
+            "not the key itself",
+        )  # fmt: skip
+    parallel = _value(fields["parallel"][1]) if "parallel" in fields else None
+    if parallel is not None and (type(parallel) is not int or parallel < 1):
+        raise where.error(
+            fields["parallel"][1], what, f"field 'parallel': expected a positive integer, got "
+            f"{parallel!r}",
+        )  # fmt: skip
+    timeout = _value(fields["timeout"][1]) if "timeout" in fields else DEFAULT_TIMEOUT
+    if not _number(timeout) or timeout <= 0:
+        raise where.error(
+            fields["timeout"][1], what, f"field 'timeout': expected seconds, got {timeout!r}"
+        )
+    gguf = None
+    if "gguf" in text:
+        gguf = Path(text["gguf"]).expanduser()
+        gguf = gguf if gguf.is_absolute() else where.file.parent / gguf
+    lines = [("endpoint", node.start_mark.line + 1)]
+    lines += [(name, value.start_mark.line + 1) for name, (_, value) in fields.items()]
+    return EndpointRef(
+        model_id=model_id,
+        base_url=text["base_url"],
+        model=text["model"],
+        flavor=text["flavor"],  # type: ignore[arg-type]  # checked against FLAVORS above
+        api_key_env=text.get("api_key_env"),
+        gguf=gguf,
+        parallel=parallel,
+        timeout=float(timeout),
+        origin=where.file,
+        lines=tuple(lines),
     )
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from umi_cli.models.refs import EndpointRef
+
 PromptFormat = Literal["alpha-umi", "chat"]
 PROMPT_FORMATS: tuple[str, ...] = ("alpha-umi", "chat")
 ROLES: tuple[str, ...] = ("planner", "caller", "summarizer", "backbone")
@@ -100,7 +102,11 @@ class GenerationDefaults:
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """One model of the catalog. ``sha256``/``size`` are None only for unverified sources."""
+    """One model of the catalog. ``sha256``/``size`` are None only for unverified sources.
+
+    A served model has an ``endpoint`` instead of sources (then ``sources`` is empty and
+    ``sha256``/``size`` are None).
+    """
 
     id: str
     sources: tuple[Source, ...]
@@ -114,6 +120,7 @@ class ModelEntry:
     roles: tuple[str, ...] = ()
     #: The catalog file this entry came from (for messages).
     origin: Path | None = None
+    endpoint: EndpointRef | None = None
 
     @property
     def filename(self) -> str:
@@ -122,11 +129,14 @@ class ModelEntry:
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as it is written in a ``models.yaml``."""
-        data: dict[str, Any] = {
-            "description": self.description,
-            "sources": [s.to_dict() for s in self.sources],
-            "sha256": self.sha256,
-            "size": self.size,
+        data: dict[str, Any] = {"description": self.description}
+        if self.endpoint is not None:
+            data["endpoint"] = self.endpoint.to_dict()
+        else:
+            data["sources"] = [s.to_dict() for s in self.sources]
+            data["sha256"] = self.sha256
+            data["size"] = self.size
+        data |= {
             "format": self.prompt_format,
             "context_length": self.context_length,
             "defaults": {

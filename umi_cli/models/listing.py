@@ -13,16 +13,17 @@ def model_rows(catalog: Catalog, store: ModelStore) -> list[dict[str, Any]]:
     rows = []
     for entry in catalog.models.values():
         presence = store.presence(entry)
-        rows.append(
-            {
-                "id": entry.id,
-                "profiles": catalog.profiles_using(entry.id),
-                "format": entry.prompt_format,
-                "size": entry.size,
-                "state": presence.state,
-                "path": str(presence.path) if presence.path else None,
-                "where": presence.where,
-                "description": entry.description,
-            }
-        )
+        row: dict[str, Any] = {
+            "id": entry.id,
+            "profiles": catalog.profiles_using(entry.id),
+            "format": entry.prompt_format,
+            "size": entry.size,
+            "state": presence.state,
+            "path": str(presence.path) if presence.path else None,
+            "where": presence.where,
+            "description": entry.description,
+        }
+        if entry.endpoint is not None:
+            row["endpoint"] = entry.endpoint.to_dict()
+        rows.append(row)
     return rows

@@ -33,7 +33,7 @@ from umi_cli.models.progress import TransferProgress, note
 #: How many times a hub download whose checksum is wrong is tried again.
 CHECKSUM_RETRIES = 1
 
-State = Literal["verified", "present", "absent"]
+State = Literal["verified", "present", "absent", "endpoint"]
 
 
 class SourceFailed(Exception):
@@ -75,7 +75,9 @@ class ModelStore:
         return self._check(entry, progress)[0]
 
     def presence(self, entry: ModelEntry) -> Presence:
-        """Present or not, and where, without hashing anything."""
+        """Present or not, and where, without hashing anything (an endpoint is not asked)."""
+        if entry.endpoint is not None:
+            return Presence("endpoint", entry.endpoint.describe())
         for path in self._candidates(entry):
             if path.is_file():
                 known = self.records.lookup(path)
@@ -144,6 +146,11 @@ class ModelStore:
         conversion only with ``download``. With ``convert`` only conversion sources are tried;
         without it a conversion source is the fallback when no GGUF source could be fetched.
         """
+        if entry.endpoint is not None:
+            raise UmiError(
+                f"model '{entry.id}' is served at {entry.endpoint.base_url}; there is no file "
+                f"to fetch (start the server, then `umi models try {entry.id} ...`)"
+            )
         found, problem = self._check(entry, progress)
         if found is not None:
             return found

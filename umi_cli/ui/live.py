@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.console import Console, RenderableType
 from rich.live import Live
 
+from umi_cli.agent.answering import AnswerChecked
+from umi_cli.agent.cmat_events import CallChecked, MemoryUsed, ReflectionWritten, RevisionStarted
 from umi_cli.agent.events import (
     Event,
     FinalAnswer,
@@ -18,6 +20,9 @@ from umi_cli.agent.events import (
     TokenDelta,
     ToolCall,
 )
+from umi_cli.ui.answer_views import AnswerCheckView
+from umi_cli.ui.cmat_views import CheckView, MemoryView, ReflectionView, RevisionView
+from umi_cli.ui.moa_views import MOA_VIEWS, ProposalBoard
 from umi_cli.ui.views import (
     AnswerView,
     BudgetView,
@@ -42,6 +47,12 @@ _VIEWS = {
     RetryStarted: RetryView,
     StepBudgetReached: BudgetView,
     RunFinished: RunFooter,
+    AnswerChecked: AnswerCheckView,
+    CallChecked: CheckView,
+    RevisionStarted: RevisionView,
+    ReflectionWritten: ReflectionView,
+    MemoryUsed: MemoryView,
+    **MOA_VIEWS,
 }
 
 
@@ -53,8 +64,18 @@ class LiveRenderer:
         self.show_header = show_header
         self._streaming: StreamingView | None = None
         self._live: Live | None = None
+        self._board = ProposalBoard()  # MoA proposers streaming at once, one row each
 
     def __call__(self, event: Event) -> None:
+        if self._board.takes(event):
+            settled = self._board.take(event)
+            if settled:
+                self._end_stream()
+                for renderable in settled:
+                    self.console.print(renderable)
+            else:
+                self._show_waiting(self._board)
+            return
         if isinstance(event, TokenDelta):
             self._stream(event)
             return

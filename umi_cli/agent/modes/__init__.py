@@ -8,12 +8,12 @@ chat-template tool calling) are the built-in ones.
 
 from __future__ import annotations
 
-from umi_cli.agent.modes import alpha_umi, backbone, native
+from umi_cli.agent.modes import alpha_umi, backbone, cmat, moa, native
 from umi_cli.agent.modes.base import Mode, ModeSpec
 
 #: Every mode by name: the one place a new mode is added.
 MODES: dict[str, ModeSpec] = {
-    spec.name: spec for spec in (alpha_umi.SPEC, backbone.SPEC, native.SPEC)
+    spec.name: spec for spec in (alpha_umi.SPEC, backbone.SPEC, native.SPEC, cmat.SPEC, moa.SPEC)
 }
 
 __all__ = ["MODES", "Mode", "ModeSpec"]

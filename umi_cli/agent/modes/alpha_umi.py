@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 
+from umi_cli.agent.answering import grounded_answer
 from umi_cli.agent.context import AttemptEnd, RunContext
-from umi_cli.agent.events import Event, FinalAnswer, PlannerThought
+from umi_cli.agent.events import Event, Observation, PlannerThought
 from umi_cli.agent.modes.base import ModeOutcome, ModeSpec
 from umi_cli.agent.options import RunOptions
 from umi_cli.agent.role_base import Role
@@ -37,35 +38,48 @@ class AlphaUmiMode:
             planned = yield from ctx.stream(step, "planner", planning)
             thought = planned.output
             yield ctx.emit(
-                PlannerThought(step, thought.text, thought.decision, planned.stats,
-                               attempt=attempt, truncated=planned.truncated)
+                PlannerThought(
+                    step,
+                    thought.text,
+                    thought.decision,
+                    planned.stats,
+                    attempt=attempt,
+                    truncated=planned.truncated,
+                )
             )
             if thought.decision == "give up":
                 return "gave_up", thought.text
             if thought.decision == "conclusion":
-                yield from self.conclude(ctx, step, attempt)
-                return "answered", ""
+                return (yield from self.conclude(ctx, step, attempt))
             calls += 1
-            yield from self.call(ctx, step, attempt, thought.text)
+            observation = yield from self.call(ctx, step, attempt, thought.text)
+            if observation.reused_from is not None:
+                # The planner asked again for what it already has: everything the APIs can give
+                # on this path is in the history, so the summarizer answers from it now.
+                return (yield from self.conclude(ctx, step, attempt))
 
-    def conclude(self, ctx: RunContext, step: int, attempt: int) -> Generator[Event, None, None]:
-        concluding = self.summarizer.conclude(ctx.history())
-        answered = yield from ctx.stream(step, "summarizer", concluding)
-        yield ctx.emit(
-            FinalAnswer(answered.output, answered.stats, step=step, attempt=attempt,
-                        truncated=answered.truncated)
+    def conclude(
+        self, ctx: RunContext, step: int, attempt: int
+    ) -> Generator[Event, None, AttemptEnd]:
+        """The summarizer's answer, checked against the observations."""
+        return (
+            yield from grounded_answer(
+                ctx, step, attempt, lambda note: self.summarizer.conclude(ctx.history(), note)
+            )
         )
 
     def call(
         self, ctx: RunContext, step: int, attempt: int, thought: str
-    ) -> Generator[Event, None, None]:
+    ) -> Generator[Event, None, Observation]:
         grammar_for = ctx.toolbox.caller_grammar if ctx.options.constrain else None
         calling = self.caller.call(
             ctx.tools.documents(), ctx.history(), thought, grammar_for=grammar_for
         )
         called = yield from ctx.stream(step, "caller", calling)
-        yield from ctx.call_tool(
-            step, attempt, called.output, called.stats, truncated=called.truncated
+        return (
+            yield from ctx.call_tool(
+                step, attempt, called.output, called.stats, truncated=called.truncated
+            )
         )
 
 

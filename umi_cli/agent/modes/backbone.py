@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 
+from umi_cli.agent.answering import grounded_answer, written
 from umi_cli.agent.context import AttemptEnd, RunContext
-from umi_cli.agent.events import Event, FinalAnswer, PlannerThought
+from umi_cli.agent.events import Event, PlannerThought
 from umi_cli.agent.modes.base import ModeOutcome, ModeSpec
 from umi_cli.agent.options import RunOptions
-from umi_cli.agent.role_base import Role
-from umi_cli.agent.roles import Backbone
+from umi_cli.agent.role_base import Role, RoleCall
+from umi_cli.agent.roles import Backbone, Summarizer
 
 
 class BackboneMode:
@@ -40,20 +41,40 @@ class BackboneMode:
             if answer_now and decision == "caller":
                 decision = "conclusion"
             yield ctx.emit(
-                PlannerThought(step, output.thought, decision, result.stats, attempt=attempt,
-                               role="backbone", truncated=result.truncated)
+                PlannerThought(
+                    step,
+                    output.thought,
+                    decision,
+                    result.stats,
+                    attempt=attempt,
+                    role="backbone",
+                    truncated=result.truncated,
+                )
             )
             if decision == "give up":
                 return "gave_up", output.thought or output.text
             if decision == "conclusion":
                 answer = output.answer if output.answer is not None else output.text
-                yield ctx.emit(
-                    FinalAnswer(answer, result.stats, step=step, attempt=attempt, role=None)
-                )
-                return "answered", ""
+                return (yield from self.answer(ctx, step, attempt, answer, output.text))
             calls += 1
             assert output.call is not None
             yield from ctx.call_tool(step, attempt, output.call, result.stats, role=None)
+
+    def answer(
+        self, ctx: RunContext, step: int, attempt: int, answer: str, raw: str
+    ) -> Generator[Event, None, AttemptEnd]:
+        """The model's answer, checked; a rewrite is asked of the same model as summarizer."""
+        model = self.backbone
+        rewriter = Summarizer(
+            model.backend, model.dialect, decoding=model.decoding, context=model.context
+        )
+
+        def write(note: str | None) -> RoleCall[str]:
+            if note is None:
+                return written(answer, raw)
+            return rewriter.conclude(ctx.history(), note)
+
+        return (yield from grounded_answer(ctx, step, attempt, write, role="backbone"))
 
 
 def _build(roles: Mapping[str, Role], options: RunOptions) -> BackboneMode:

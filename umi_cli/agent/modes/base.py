@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from umi_cli.agent.context import RunContext
 from umi_cli.agent.events import Event
@@ -28,6 +28,22 @@ class Mode(Protocol):
 
 
 @dataclass(frozen=True)
+class Member:
+    """A model a mode asks for besides the profile's roles (MoA's proposers and aggregators).
+
+    The composition root opens it as a ``role`` (the role class it plays) on ``model`` (a
+    catalog model id; None: the model the profile gives ``role``), with ``decoding`` (fields of
+    :class:`~umi_cli.agent.role_base.Decoding`) over that model's defaults, and puts it in the
+    roles mapping under ``key``.
+    """
+
+    key: str
+    role: str
+    model: str | None = None
+    decoding: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ModeSpec:
     """A mode as the registry knows it.
 
@@ -41,3 +57,5 @@ class ModeSpec:
     build: Callable[[Mapping[str, Role], RunOptions], Mode]
     description: str = ""
     fallbacks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The members the mode asks for with these options (see :class:`Member`), if any.
+    members: Callable[[RunOptions], Sequence[Member]] | None = None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 
+from umi_cli.agent.answering import grounded_answer, written
 from umi_cli.agent.context import AttemptEnd, RunContext
-from umi_cli.agent.events import Decision, Event, FinalAnswer, PlannerThought
+from umi_cli.agent.events import Decision, Event, PlannerThought
 from umi_cli.agent.modes.base import ModeOutcome, ModeSpec
 from umi_cli.agent.native import (
     NativeModel,
@@ -21,7 +22,8 @@ from umi_cli.agent.native import (
     tool_message,
 )
 from umi_cli.agent.options import RunOptions
-from umi_cli.agent.role_base import Role
+from umi_cli.agent.role_base import Role, RoleCall
+from umi_cli.agent.roles import Summarizer
 
 
 class NativeMode:
@@ -46,15 +48,18 @@ class NativeMode:
             output = result.output
             decision: Decision = "caller" if output.calls else "conclusion"
             yield ctx.emit(
-                PlannerThought(step, output.content, decision, result.stats, attempt=attempt,
-                               role="native", truncated=result.truncated)
+                PlannerThought(
+                    step,
+                    output.content,
+                    decision,
+                    result.stats,
+                    attempt=attempt,
+                    role="native",
+                    truncated=result.truncated,
+                )
             )
             if not output.calls:
-                yield ctx.emit(
-                    FinalAnswer(output.content, result.stats, step=step, attempt=attempt,
-                                role=None)
-                )
-                return "answered", ""
+                return (yield from self.answer(ctx, step, attempt, output.content))
             room = max(1, ctx.options.max_steps - calls)  # parallel calls count toward the budget
             made = output.calls[:room]
             messages.append(call_message(output.content, made))
@@ -63,6 +68,22 @@ class NativeMode:
                 action = caller_output(name, arguments)
                 observed = yield from ctx.call_tool(step, attempt, action, result.stats, role=None)
                 messages.append(tool_message(observed.text))
+
+    def answer(
+        self, ctx: RunContext, step: int, attempt: int, answer: str
+    ) -> Generator[Event, None, AttemptEnd]:
+        """The model's answer, checked; a rewrite is asked of the same model as summarizer."""
+        model = self.model
+        rewriter = Summarizer(
+            model.backend, model.dialect, decoding=model.decoding, context=model.context
+        )
+
+        def write(note: str | None) -> RoleCall[str]:
+            if note is None:
+                return written(answer, answer)
+            return rewriter.conclude(ctx.history(), note)
+
+        return (yield from grounded_answer(ctx, step, attempt, write, role="native"))
 
 
 def _build(roles: Mapping[str, Role], options: RunOptions) -> NativeMode:

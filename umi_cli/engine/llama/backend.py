@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -12,10 +12,13 @@ import llama_cpp
 from llama_cpp import Llama
 
 from umi_cli.engine.backend import BackendCaps, CompletionStream, complete
+from umi_cli.engine.llama.batched import run_many
 from umi_cli.engine.llama.chat import render_chat
-from umi_cli.engine.llama.decode import TokenPieces, run_completion
+from umi_cli.engine.llama.decode import TokenPieces, run_completion, usable_context
+from umi_cli.engine.llama.scoring import score_options
 from umi_cli.engine.llama.slots import SlotTable
-from umi_cli.engine.types import Completion, CompletionRequest, TokenCallback
+from umi_cli.engine.many import ManyStream
+from umi_cli.engine.types import Completion, CompletionRequest, CompletionStats, TokenCallback
 from umi_cli.errors import UmiError
 
 
@@ -66,7 +69,7 @@ class LlamaBackend:
     @property
     def n_ctx(self) -> int:
         """Context size of the loaded context, in tokens."""
-        return int(self.llm.n_ctx())
+        return usable_context(self.llm)
 
     @property
     def eos_token_id(self) -> int:
@@ -142,6 +145,32 @@ class LlamaBackend:
             if request.add_bos and self._adds_bos() and prompt[:1] != [self.llm.token_bos()]:
                 prompt = [self.llm.token_bos(), *prompt]
             return (yield from run_completion(self.llm, self.slots, self._pieces, prompt, request))
+
+    def stream_many(self, requests: Sequence[CompletionRequest]) -> ManyStream:
+        """Decode ``requests`` together, one llama.cpp batch per step (their shared prompt
+        prefix evaluated once): yields ``(index, piece)``, returns the completions in order."""
+        with self._context():
+            prompts = []
+            for request in requests:
+                prompt = self._tokenize(request.prompt, special=True, add_bos=False)
+                if request.add_bos and self._adds_bos() and prompt[:1] != [self.llm.token_bos()]:
+                    prompt = [self.llm.token_bos(), *prompt]
+                prompts.append(prompt)
+            return (yield from run_many(self.llm, self.slots, self._pieces, prompts, requests))
+
+    def score(
+        self, prompt: str, options: Sequence[str], *, slot: str
+    ) -> tuple[list[float], CompletionStats]:
+        """The log-probability of each option continuing ``prompt``, evaluated in ``slot``
+        (which keeps the prompt cached for a completion that follows)."""
+        if not prompt:
+            raise UmiError("the prompt is empty")
+        with self._context():
+            tokens = self._tokenize(prompt, special=True, add_bos=False)
+            if self._adds_bos() and tokens[:1] != [self.llm.token_bos()]:
+                tokens = [self.llm.token_bos(), *tokens]
+            ids = [self._tokenize(option, special=False, add_bos=False) for option in options]
+            return score_options(self.llm, self.slots, tokens, ids, slot)
 
     def complete(
         self, request: CompletionRequest, on_token: TokenCallback | None = None

@@ -66,6 +66,12 @@ def common_prefix(a: list[int], b: list[int]) -> int:
     return n
 
 
+def usable_context(llm: Llama) -> int:
+    """Tokens a context holds: llama.cpp may round the context it opens up (to 256), but
+    llama-cpp-python's token buffer keeps the size that was asked for."""
+    return min(int(llm.n_ctx()), len(llm.input_ids))
+
+
 def run_completion(
     llm: Llama,
     slots: SlotTable,
@@ -80,7 +86,7 @@ def run_completion(
     ``grammar_first`` masks the whole vocabulary with the grammar at every step (slow; kept for
     benchmarks) instead of checking only the token the ordinary chain picks.
     """
-    n_ctx = llm.n_ctx()
+    n_ctx = usable_context(llm)
     if not prompt_tokens:
         raise UmiError("the prompt is empty")
     if len(prompt_tokens) + request.max_tokens > n_ctx:

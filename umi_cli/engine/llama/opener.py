@@ -8,6 +8,7 @@ from pathlib import Path
 from llama_cpp import Llama
 
 from umi_cli.engine.llama.backend import LlamaBackend
+from umi_cli.engine.llama.batched import SEQUENCES
 from umi_cli.engine.llama.gguf_header import check_gguf
 from umi_cli.engine.llama.hardware import default_gpu_layers, physical_cores
 from umi_cli.engine.llama.loading import open_llama
@@ -24,6 +25,8 @@ class LlamaOpener:
     All layers go to the GPU when this llama-cpp-python build supports offload (``n_gpu_layers``
     overrides; 0 forces CPU); on CPU, ``n_threads`` defaults to the number of physical cores.
     The :class:`~umi_cli.engine.pool.BackendPool` keeps what it opens, once per file.
+    Contexts hold :data:`~umi_cli.engine.llama.batched.SEQUENCES` sequences (decoded together
+    by ``stream_many``) in one KV cache of ``n_ctx`` cells.
     """
 
     def __init__(self, n_gpu_layers: int | None = None, n_threads: int | None = None) -> None:
@@ -64,6 +67,7 @@ class LlamaOpener:
                     n_threads_batch=self.n_threads,
                     logits_all=False,
                     verbose=False,
+                    n_seq_max=SEQUENCES,
                 )
             except (ValueError, RuntimeError, OSError) as exc:
                 failure = exc

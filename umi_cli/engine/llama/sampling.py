@@ -92,27 +92,28 @@ class TokenSampler:
                 ctypes.pointer(self._one), 1, -1, False
             )
 
-    def sample(self) -> int:
-        """The next token (already accepted by the grammar and the chain)."""
+    def sample(self, row: int = -1) -> int:
+        """The next token (already accepted by the grammar and the chain), from the logits of
+        output ``row`` of the last decoded batch (-1: its last output)."""
         chain = self._chain
         assert chain is not None, "the sampler is closed"
         if self._grammar is None:  # the chain samples and accepts in one call
-            return int(llama_cpp.llama_sampler_sample(chain, self.llm.ctx, -1))
+            return int(llama_cpp.llama_sampler_sample(chain, self.llm.ctx, row))
         self.picks += 1
-        token = self._apply(chain, self._candidates())
+        token = self._apply(chain, self._candidates(row))
         if not self._allows(token):
             self.resampled += 1
-            candidates = self._candidates()
+            candidates = self._candidates(row)
             llama_cpp.llama_sampler_apply(self._grammar, ctypes.byref(candidates))
             token = self._apply(chain, candidates)
         llama_cpp.llama_sampler_accept(self._grammar, token)
         llama_cpp.llama_sampler_accept(chain, token)
         return token
 
-    def _candidates(self) -> llama_cpp.llama_token_data_array:
-        """Every vocabulary token with its raw logit from the last evaluated position."""
+    def _candidates(self, row: int) -> llama_cpp.llama_token_data_array:
+        """Every vocabulary token with its raw logit from output ``row`` of the last batch."""
         cells = self._cells
-        logits = llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
+        logits = llama_cpp.llama_get_logits_ith(self.llm.ctx, row)
         cells["id"] = self._ids
         cells["logit"] = np.ctypeslib.as_array(logits, shape=(len(cells),))
         cells["p"] = 0.0

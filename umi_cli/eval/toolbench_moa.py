@@ -1,0 +1,86 @@
+"""The moa mode's step-level ToolBench prediction (FORMAT.md §7).
+
+The planner's proposals are aggregated under the decision grammar; on ``caller`` the caller
+runs by its MoA rule (agreement, else the aggregator) on the history plus the predicted planner
+turn; on ``conclusion`` (when the reference is a finish too) the summarizer's proposals are
+aggregated into the answer. Figures: each role's aggregate under its name, the proposals under
+``<role> proposer`` (summed over the sample).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Mapping
+from typing import Any, TypeVar
+
+from umi_cli.agent.events import Event
+from umi_cli.agent.moa import steps
+from umi_cli.agent.moa.settings import MoaSettings
+from umi_cli.agent.moa.team import MoaTeam
+from umi_cli.agent.moa_events import Proposal
+from umi_cli.agent.role_base import Role
+from umi_cli.agent.roles import Summarizer
+from umi_cli.engine import finish
+from umi_cli.engine.types import CompletionStats
+from umi_cli.eval.steps import StepSample
+
+T = TypeVar("T")
+Roles = Mapping[str, Role]
+Prediction = tuple[dict[str, Any], dict[str, CompletionStats]]
+
+
+def moa_predictor(settings: MoaSettings | None = None) -> Callable[[Roles, StepSample], Prediction]:
+    """The moa prediction with ``settings`` (layers, caller rule; the members are the roles')."""
+    chosen = settings or MoaSettings()
+
+    def predict(roles: Roles, sample: StepSample) -> Prediction:
+        return predict_moa(roles, sample, chosen)
+
+    return predict
+
+
+def predict_moa(roles: Roles, sample: StepSample, settings: MoaSettings) -> Prediction:
+    """The mixture's prediction for one sample, and the figures of what ran."""
+    team = MoaTeam.from_roles(roles, settings)
+    stats: dict[str, CompletionStats] = {}
+    plan = _drain(steps.plan(team["planner"], settings, 1, sample.tools, sample.history), stats)
+    stats["planner"] = plan.stats
+    predicted: dict[str, Any] = {
+        "decision": plan.output.decision,
+        "planner": plan.output.text,
+        "api": None,
+        "arguments": None,
+        "call": None,
+        "answer": None,
+    }
+    history = [*sample.history, {"from": "assistant", "value": plan.output.text}]
+    if plan.output.decision == "caller":
+        calling = steps.call(team["caller"], settings, 1, sample.tools, history, plan.output.text)
+        called, agreed = _drain(calling, stats)
+        if not agreed:  # an agreed call's figures are its proposal's, counted already
+            stats["caller"] = called.stats
+        predicted.update(
+            api=called.output.name,
+            arguments=called.output.arguments_dict(),
+            call=called.output.text,
+        )
+    elif plan.output.decision == "conclusion" and sample.decision == "conclusion":
+        summarizing = team["summarizer"]
+        references = _drain(steps.summary_references(summarizing, settings, 1, history), stats)
+        aggregator = summarizing.aggregating(references)
+        assert isinstance(aggregator, Summarizer)
+        answer = finish(aggregator.conclude(history))
+        stats["summarizer"] = answer.stats
+        predicted["answer"] = answer.output
+    return predicted, stats
+
+
+def _drain(events: Generator[Event, None, T], stats: dict[str, CompletionStats]) -> T:
+    """Run a mixture step to its end, adding its proposals' figures to ``stats``."""
+    while True:
+        try:
+            event = next(events)
+        except StopIteration as done:
+            return done.value
+        if isinstance(event, Proposal):
+            key = f"{event.role} proposer"
+            stats[key] = stats.get(key, CompletionStats()) + event.stats
