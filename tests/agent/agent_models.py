@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 #: Character preferences that make the tiny models' constrained choices deterministic.
 PLANNER_CALLS = {"a": 8.0, "c": 5.0}  # thought "aaa…", then "caller." ('c' then 'a')
 PLANNER_GIVES_UP = {"g": 8.0}  # thought "ggg…", then "give up."
@@ -41,18 +38,6 @@ apis:
         description: The city, lowercase
 """
 
-
-def catalog_entry(path: Path, prompt_format: str, max_tokens: int, context: int) -> dict:
-    data = path.read_bytes()
-    return {
-        "description": f"test model {path.name}",
-        "sources": [{"path": str(path)}],
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size": len(data),
-        "format": prompt_format,
-        "context_length": context,
-        "defaults": {"temperature": 0.0, "top_p": 1.0, "max_tokens": max_tokens},
-    }
 
 
 class TracedAgent:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 import pytest
@@ -12,25 +10,14 @@ from agent_models import (
     PLANNER_CALLS,
     SUMMARIZER,
     WEATHER_SPEC,
-    catalog_entry,
 )
-from support.tiny_gguf import write_tiny_gguf
+from support.catalogs import catalog_entry, tiny_model_maker
 
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory):
     """``make(prefer) -> Path``: tiny GGUFs written once per preference set."""
-    folder = tmp_path_factory.mktemp("tiny_roles")
-    made: dict[str, Path] = {}
-
-    def make(prefer: dict[str, float]) -> Path:
-        key = json.dumps(prefer, sort_keys=True)
-        if key not in made:
-            name = hashlib.sha1(key.encode()).hexdigest()[:10]
-            made[key] = write_tiny_gguf(folder / f"{name}.gguf", prefer=prefer)
-        return made[key]
-
-    return make
+    return tiny_model_maker(tmp_path_factory.mktemp("tiny_roles"))
 
 
 @pytest.fixture

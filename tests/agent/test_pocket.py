@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from agent_models import catalog_entry, open_test_agent
+from agent_models import open_test_agent
+from support.catalogs import catalog_entry
 
 from umi_cli.agent.events import ToolCall
 

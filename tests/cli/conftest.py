@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
 from cli_helpers import CALLING, MUSIC_SPEC, QUITTING, SPEC, write_spec
+from support.catalogs import catalog_entry
 from support.tiny_gguf import write_tiny_gguf
 
 
 def _model_entry(path: Path, max_tokens: int) -> dict:
-    data = path.read_bytes()
-    return {
-        "description": f"tiny test model {path.name}",
-        "sources": [{"path": str(path)}],
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size": len(data),
-        "format": "alpha-umi",
-        "context_length": 4096,
-        "defaults": {"temperature": 0.0, "top_p": 1.0, "max_tokens": max_tokens},
-    }
+    return catalog_entry(path, "alpha-umi", max_tokens)
 
 
 @pytest.fixture(scope="session")

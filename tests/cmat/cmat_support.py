@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
+
+from support.catalogs import catalog_entry
 
 #: Thoughts "aaa…", then "caller."; as the checker (its fallback model) it writes "accept".
 ACCEPTING = {"a": 8.0, "c": 5.0}
@@ -55,16 +56,7 @@ def weather_spec(
 
 
 def model_entry(path: Path, prompt_format: str, max_tokens: int) -> dict:
-    data = path.read_bytes()
-    return {
-        "description": f"tiny test model {path.name}",
-        "sources": [{"path": str(path)}],
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size": len(data),
-        "format": prompt_format,
-        "context_length": 4096,
-        "defaults": {"temperature": 0.0, "top_p": 1.0, "max_tokens": max_tokens},
-    }
+    return catalog_entry(path, prompt_format, max_tokens)
 
 
 def write_catalog(home: Path, models: dict[str, dict], profiles: dict[str, dict]) -> None:

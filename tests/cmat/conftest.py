@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 import pytest
 from cmat_support import ACCEPTING, CALLER, REJECTING, SUMMARIZER, model_entry, write_catalog
-from support.tiny_gguf import write_tiny_gguf
+from support.catalogs import tiny_model_maker
 
 #: Profile -> (planner, caller, summarizer) preferences; the checker falls back to the planner.
 PROFILES = {
@@ -20,17 +18,7 @@ PROFILES = {
 @pytest.fixture(scope="session")
 def cmat_models(tmp_path_factory: pytest.TempPathFactory):
     """``make(prefer) -> Path``: tiny GGUFs written once per preference set."""
-    folder = tmp_path_factory.mktemp("cmat_models")
-    made: dict[str, Path] = {}
-
-    def make(prefer: dict[str, float]) -> Path:
-        key = json.dumps(prefer, sort_keys=True)
-        if key not in made:
-            name = hashlib.sha1(key.encode()).hexdigest()[:10]
-            made[key] = write_tiny_gguf(folder / f"{name}.gguf", prefer=prefer)
-        return made[key]
-
-    return make
+    return tiny_model_maker(tmp_path_factory.mktemp("cmat_models"))
 
 
 @pytest.fixture

@@ -164,6 +164,7 @@ def test_the_checker_can_be_a_model_of_its_own(cmat_profiles, tool_server, tmp_p
 def test_the_verdict_is_held_by_the_grammar(cmat_models, prefer, verdict, tmp_path):
     from umi_cli.agent.dialects import AlphaUmiDialect
     from umi_cli.agent.guards import ProposedCall
+    from umi_cli.agent.role_base import Decoding
     from umi_cli.engine import finish
     from umi_cli.engine.llama import open_file
 
@@ -171,7 +172,8 @@ def test_the_verdict_is_held_by_the_grammar(cmat_models, prefer, verdict, tmp_pa
     call = ProposedCall(1, 1, "current_for_weather", {"city": "paris"}, '{"city": "paris"}')
     backend = open_file(cmat_models(prefer))
     try:
-        checker = Checker(backend, AlphaUmiDialect())
+        greedy = Decoding(max_tokens=48, temperature=0.0)  # the default samples at 0.5, unseeded
+        checker = Checker(backend, AlphaUmiDialect(), decoding=greedy)
         judged = finish(checker.judge(tools, "Weather in Paris?", [], "Call it.", call))
     finally:
         backend.close()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
 from moa_helpers import CALLING, CHATTY, EMPTY, OTHER
+from support.catalogs import catalog_entry
 from support.tiny_gguf import write_tiny_gguf
 
 from umi_cli.engine.llama import LlamaBackend, open_file
@@ -36,16 +36,7 @@ def plain(moa_ggufs: dict[str, Path]) -> LlamaBackend:
 
 
 def _entry(path: Path, prompt_format: str, *, context: int = 4096, max_tokens: int = 48) -> dict:
-    data = path.read_bytes()
-    return {
-        "description": f"tiny test model {path.name}",
-        "sources": [{"path": str(path)}],
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size": len(data),
-        "format": prompt_format,
-        "context_length": context,
-        "defaults": {"temperature": 0.0, "top_p": 1.0, "max_tokens": max_tokens},
-    }
+    return catalog_entry(path, prompt_format, max_tokens, context)
 
 
 @pytest.fixture

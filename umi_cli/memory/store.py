@@ -11,18 +11,15 @@ weakest beyond :data:`MAX_LESSONS`, so memory stays small.
 from __future__ import annotations
 
 import sqlite3
-import threading
-import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 
 from umi_cli import paths
 from umi_cli.errors import UmiError
 from umi_cli.memory.lessons import Lesson, LessonKey, now_utc, scrub, utc
 from umi_cli.memory.migrations import migrate
+from umi_cli.sqlite_file import SqliteFile
 
 #: The most lessons kept; beyond it the least retained are forgotten.
 MAX_LESSONS = 500
@@ -42,55 +39,15 @@ def _when(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _wal(db: sqlite3.Connection, timeout: float) -> None:
-    """Switch to WAL, retrying while another process creating the file holds it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-class LessonStore:
+class LessonStore(SqliteFile):
     """The lessons at ``path`` (created with its folder when absent); a context manager."""
 
+    what = "memory database"
+    remedy = "move it away or use another --home"
+
     def __init__(self, path: Path | str | None = None, *, timeout: float = 30.0) -> None:
-        self.path = Path(path) if path is not None else memory_path()
-        self._lock = threading.RLock()
-        with self._mapped_errors():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-            try:
-                self._db.row_factory = sqlite3.Row
-                self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-                _wal(self._db, timeout)
-                self._db.execute("PRAGMA synchronous = NORMAL")
-                self._db.execute("PRAGMA foreign_keys = ON")
-                migrate(self._db, str(self.path))
-            except BaseException:
-                self._db.close()
-                raise
-
-    def __enter__(self) -> LessonStore:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        where = Path(path) if path is not None else memory_path()
+        super().__init__(where, migrate, timeout=timeout)
 
     def add(
         self,
@@ -230,38 +187,3 @@ class LessonStore:
             )
             for row in rows
         ]
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._mapped_errors():
-            yield self._db
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._mapped_errors():
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    @contextmanager
-    def _mapped_errors(self) -> Iterator[None]:
-        """SQLite failures the user can act on: one line naming the file."""
-        try:
-            yield
-        except sqlite3.OperationalError as exc:
-            raise UmiError(f"{self.path}: the memory database cannot be used ({exc})") from None
-        except sqlite3.DatabaseError as exc:
-            if type(exc) is not sqlite3.DatabaseError:  # integrity, programming: our bugs
-                raise
-            raise UmiError(
-                f"{self.path}: not a readable memory database ({exc}); move it away or use "
-                "another --home"
-            ) from None
-        except OSError as exc:
-            raise UmiError(
-                f"{self.path}: cannot create the memory database ({exc.strerror})"
-            ) from None

@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from umi_cli import secrets
@@ -28,6 +24,7 @@ from umi_cli.errors import UmiError
 from umi_cli.runlog.migrations import migrate
 from umi_cli.runlog.model import LoggedRun, RunSummary, iso
 from umi_cli.runlog.query import RunFilter
+from umi_cli.sqlite_file import SqliteFile
 
 Summaries = list[RunSummary]
 
@@ -56,57 +53,13 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _wal(db: sqlite3.Connection, timeout: float) -> None:
-    """Switch to WAL. The switch needs the database to itself and SQLite does not always wait
-    for it (two processes creating the log at once), so it is retried until ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-class RunLog:
+class RunLog(SqliteFile):
     """The run log at ``path`` (created with its folder when absent); a context manager."""
 
+    what = "run log"
+
     def __init__(self, path: Path | str, *, timeout: float = 30.0) -> None:
-        self.path = Path(path)
-        self._lock = threading.RLock()
-        with self._mapped_errors():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-            try:
-                self._db.row_factory = sqlite3.Row
-                self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-                _wal(self._db, timeout)
-                self._db.execute("PRAGMA synchronous = NORMAL")
-                self._db.execute("PRAGMA foreign_keys = ON")
-                migrate(self._db, str(self.path))
-            except BaseException:
-                self._db.close()
-                raise
-
-    def __enter__(self) -> RunLog:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the connection (idempotent)."""
-        with self._lock:
-            self._db.close()
+        super().__init__(Path(path), migrate, timeout=timeout)
 
     def record(self, run: LoggedRun) -> int:
         """Store ``run`` (its strings redacted) and return its new id."""
@@ -178,39 +131,6 @@ class RunLog:
         with self._read() as db:
             row = db.execute(f"SELECT id, {_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _run(row) if row is not None else None
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._mapped_errors():
-            yield self._db
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One short transaction holding the write lock from its start."""
-        with self._lock, self._mapped_errors():
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    @contextmanager
-    def _mapped_errors(self) -> Iterator[None]:
-        """SQLite failures the user can act on (locked, unreadable, not a database): one line."""
-        try:
-            yield
-        except sqlite3.OperationalError as exc:
-            raise UmiError(f"{self.path}: the run log cannot be used ({exc})") from None
-        except sqlite3.DatabaseError as exc:
-            if type(exc) is not sqlite3.DatabaseError:  # integrity, programming: our bugs
-                raise
-            raise UmiError(
-                f"{self.path}: not a readable run log ({exc}); move it away or use another path"
-            ) from None
-        except OSError as exc:
-            raise UmiError(f"{self.path}: cannot create the run log ({exc.strerror})") from None
 
 
 def _redacted_run(run: LoggedRun) -> LoggedRun:
