@@ -164,3 +164,23 @@ def test_backends_that_serve_several_get_concurrent_requests(model: LlamaBackend
 def test_an_empty_list_is_no_work(model: LlamaBackend) -> None:
     assert finish(stream_many(model, [])) == []
     assert finish(model.stream_many([])) == []
+
+
+def test_the_moa_bench_prints_both_ratios(moa_ggufs, tmp_path) -> None:
+    """bench/moa.py runs on a tiny model and reports figures for every N (it asserts nothing)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "bench/moa.py", "--model", str(moa_ggufs["plain"]), "--max-tokens", "6",
+         "--n", "2", "3", "--n-ctx", "512", "--json"],
+        cwd=root, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)["rows"]
+    assert [row["n"] for row in rows] == [1, 2, 3]
+    assert rows[0]["batched_vs_one"] == 1.0 and rows[0]["sequential_vs_one"] == 1.0
+    assert all(row["batched_tokens"] > 0 and row["sequential_tokens"] > 0 for row in rows)

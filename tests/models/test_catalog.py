@@ -117,7 +117,12 @@ BAD_CATALOGS = [
     ),
     (
         GOOD_MODEL + "profiles:\n  p:\n    roles: {planner: m, critic: m}\n",
-        "12: profile 'p': unknown role 'critic' (roles: planner, caller, summarizer, backbone)",
+        "12: profile 'p': unknown role 'critic' (roles: planner, caller, summarizer, backbone, "
+        "checker)",
+    ),
+    (
+        GOOD_MODEL + "profiles:\n  p:\n    mode: moa\n    moa: [1]\n    roles: {backbone: m}\n",
+        "13: profile 'p': field 'moa' must be a mapping",
     ),
     (
         "modles: {}\n",
@@ -140,6 +145,19 @@ def test_bad_catalog_names_file_line_entry_and_field(text, expected, tmp_path):
     with pytest.raises(ConfigError) as error:
         parse_catalog(text, file)
     assert str(error.value) == f"{file}:{expected}"
+
+
+def test_a_profile_carries_its_checker_and_its_mixture(tmp_path):
+    text = GOOD_MODEL + textwrap.dedent("""\
+        profiles:
+          p:
+            mode: moa
+            moa: {proposers: [m, m], layers: 3, proposer_max_tokens: 64}
+            roles: {planner: m, caller: m, summarizer: m, checker: m}
+        """)
+    profile = parse_catalog(text, tmp_path / "models.yaml").profiles["p"]
+    assert profile.mode == "moa" and profile.roles["checker"] == "m"
+    assert profile.moa == {"proposers": ["m", "m"], "layers": 3, "proposer_max_tokens": 64}
 
 
 def test_profile_naming_an_unknown_model_is_caught_with_its_line(tmp_path):

@@ -414,7 +414,7 @@ def _profile(
 ) -> Profile:
     what = f"profile '{profile_id}': "
     fields = _mapping(where, node, what, "the profile")
-    _check_keys(where, fields, ("description", "mode", "roles"), what)
+    _check_keys(where, fields, ("description", "mode", "moa", "roles"), what)
     if "roles" not in fields:
         raise where.error(node, what, "missing field 'roles'")
     roles_node = fields["roles"][1]
@@ -436,7 +436,12 @@ def _profile(
         if "description" in fields
         else ""
     )
+    moa: dict[str, Any] = {}
+    if "moa" in fields:  # the mixture's settings; their values are checked when a run uses them
+        moa_node = fields["moa"][1]
+        _mapping(where, moa_node, what, "field 'moa'")
+        moa = dict(yaml.SafeLoader("").construct_object(moa_node, deep=True))
     return Profile(
         profile_id, roles, description, origin=where.file, mode=mode,
-        line=node.start_mark.line + 1,
+        line=node.start_mark.line + 1, moa=moa,
     )  # fmt: skip

@@ -10,7 +10,7 @@ from umi_cli.models.refs import EndpointRef
 
 PromptFormat = Literal["alpha-umi", "chat"]
 PROMPT_FORMATS: tuple[str, ...] = ("alpha-umi", "chat")
-ROLES: tuple[str, ...] = ("planner", "caller", "summarizer", "backbone")
+ROLES: tuple[str, ...] = ("planner", "caller", "summarizer", "backbone", "checker")
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,8 @@ class Profile:
     origin: Path | None = None
     mode: str | None = None
     line: int | None = None
+    #: The moa mode's settings (``proposers``, ``layers``...; see ``umi_cli.agent.moa.settings``).
+    moa: dict[str, Any] = field(default_factory=dict)
 
     def where(self) -> str:
         """``file:line`` of the profile, for messages."""

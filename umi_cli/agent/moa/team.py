@@ -25,7 +25,6 @@ MOA_ROLES = ("planner", "caller", "summarizer")
 
 def profile_settings(profile: object) -> dict[str, Any]:
     """The MoA settings a catalog profile gives (``proposers``, ``layers``...), as a mapping."""
-    # The catalog carries them as ``Profile.moa`` once its schema has the fields.
     found = getattr(profile, "moa", None)
     return dict(found) if isinstance(found, Mapping) else {}
 
