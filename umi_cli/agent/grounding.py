@@ -51,7 +51,9 @@ COMMON_WORDS = frozenset(
         "less", "other", "another", "name", "names", "id", "ids", "title", "titles", "album",
         "albums", "track", "tracks", "artist", "artists", "song", "songs", "number", "count",
         "list", "following", "below", "above", "final", "summary", "okay", "ok", "please",
-        "thanks", "thank", "celsius", "fahrenheit", "kelvin", "utc", "gmt",
+        "thanks", "thank", "therefore", "thus", "hence", "finally", "overall", "additionally",
+        "furthermore", "moreover", "meanwhile", "next", "now", "sure", "certainly", "hello", "hi",
+        "celsius", "fahrenheit", "kelvin", "utc", "gmt",
     )
 )  # fmt: skip
 

@@ -31,8 +31,8 @@ ModeOption = Annotated[
     typer.Option(
         "--mode",
         help="alpha-umi (planner, caller, summarizer), backbone (one model plays all), native "
-        "(the model's own tool calling) or cmat (a checker before each call, lessons kept as "
-        "memory); default: the profile's.",
+        "(the model's own tool calling), moa (each role's output a mixture of proposals) or cmat "
+        "(a checker before each call, lessons kept as memory); default: the profile's.",
     ),
 ]
 ToolsOption = Annotated[
