@@ -33,7 +33,9 @@ models:
 
 def test_builtin_catalog_ships_the_profiles_of_the_issue():
     catalog = read_catalog_file(paths.builtin_catalog_file())
-    assert set(catalog.profiles) == {"pocket", "pocket-1.5b", "alpha-umi-7b", "alpha-umi-13b"}
+    assert set(catalog.profiles) == {
+        "pocket", "pocket-1.5b", "pocket-duo", "alpha-umi-7b", "alpha-umi-13b"
+    }
     assert catalog.default_profile == "pocket"
     assert set(catalog.profiles["pocket"].roles.values()) == {POCKET}
     pocket = catalog.models[POCKET]
@@ -251,6 +253,8 @@ def test_cli_list_json_shows_user_models_and_profiles(run_umi, user_catalog, blo
     rows = {row["id"]: row for row in json.loads(result.stdout)}
     assert rows["m"]["profiles"] == ["duo:planner", "duo:caller"]
     assert rows["m"]["state"] == "absent" and rows["m"]["where"] == "not downloaded"
-    assert rows[POCKET]["profiles"] == ["pocket", "duo:summarizer"]
+    assert rows[POCKET]["profiles"] == [
+        "pocket", "pocket-duo:caller", "pocket-duo:summarizer", "duo:summarizer"
+    ]
     table = run_umi("models", "list")
     assert table.returncode == 0 and "duo:planner, duo:caller" in table.stdout
