@@ -24,7 +24,8 @@ from umi_cli.agent import format as fmt
 from umi_cli.agent.context import AttemptEnd, RunContext
 from umi_cli.agent.events import Event, FinalAnswer, Observation, RoleFigure
 from umi_cli.agent.grounding import check_answer, grounded_sentences
-from umi_cli.agent.role_base import RoleResult
+from umi_cli.agent.role_base import Role, RoleCall, RoleResult
+from umi_cli.agent.roles import Summarizer
 from umi_cli.engine.types import CompletionStats
 from umi_cli.inputs import parse_json
 
@@ -180,3 +181,21 @@ def written(answer: str, raw: str) -> Generator[str, None, RoleResult[str]]:
     """An answer already written (by a single model's step), as a writer's first result."""
     return RoleResult(answer, raw)
     yield ""  # pragma: no cover - makes this a generator
+
+
+def single_model_answer(
+    ctx: RunContext, step: int, attempt: int, model: Role, answer: str, raw: str, role: str
+) -> Generator[Event, None, AttemptEnd]:
+    """A single model's answer (backbone, native), checked; a rewrite is asked of the same
+    model through the summarizer prompt."""
+    rewriter = Summarizer(
+        model.backend, model.dialect, decoding=model.decoding, context=model.context
+    )
+
+    def write(note: str | None) -> RoleCall[str]:
+        if note is None:
+            return written(answer, raw)
+        return rewriter.conclude(ctx.history(), note)
+
+    return (yield from grounded_answer(ctx, step, attempt, write, role=role))
+

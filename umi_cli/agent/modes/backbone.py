@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 
-from umi_cli.agent.answering import grounded_answer, written
+from umi_cli.agent.answering import single_model_answer
 from umi_cli.agent.context import AttemptEnd, RunContext
 from umi_cli.agent.events import Event, PlannerThought
 from umi_cli.agent.modes.base import ModeOutcome, ModeSpec
 from umi_cli.agent.options import RunOptions
-from umi_cli.agent.role_base import Role, RoleCall
-from umi_cli.agent.roles import Backbone, Summarizer
+from umi_cli.agent.role_base import Role
+from umi_cli.agent.roles import Backbone
 
 
 class BackboneMode:
@@ -63,18 +63,9 @@ class BackboneMode:
     def answer(
         self, ctx: RunContext, step: int, attempt: int, answer: str, raw: str
     ) -> Generator[Event, None, AttemptEnd]:
-        """The model's answer, checked; a rewrite is asked of the same model as summarizer."""
+        """The model's answer, checked (a rewrite is asked of the same model)."""
         model = self.backbone
-        rewriter = Summarizer(
-            model.backend, model.dialect, decoding=model.decoding, context=model.context
-        )
-
-        def write(note: str | None) -> RoleCall[str]:
-            if note is None:
-                return written(answer, raw)
-            return rewriter.conclude(ctx.history(), note)
-
-        return (yield from grounded_answer(ctx, step, attempt, write, role="backbone"))
+        return (yield from single_model_answer(ctx, step, attempt, model, answer, raw, "backbone"))
 
 
 def _build(roles: Mapping[str, Role], options: RunOptions) -> BackboneMode:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 
-from umi_cli.agent.answering import grounded_answer, written
+from umi_cli.agent.answering import single_model_answer
 from umi_cli.agent.context import AttemptEnd, RunContext
 from umi_cli.agent.events import Decision, Event, PlannerThought
 from umi_cli.agent.modes.base import ModeOutcome, ModeSpec
@@ -22,8 +22,7 @@ from umi_cli.agent.native import (
     tool_message,
 )
 from umi_cli.agent.options import RunOptions
-from umi_cli.agent.role_base import Role, RoleCall
-from umi_cli.agent.roles import Summarizer
+from umi_cli.agent.role_base import Role
 
 
 class NativeMode:
@@ -72,18 +71,10 @@ class NativeMode:
     def answer(
         self, ctx: RunContext, step: int, attempt: int, answer: str
     ) -> Generator[Event, None, AttemptEnd]:
-        """The model's answer, checked; a rewrite is asked of the same model as summarizer."""
-        model = self.model
-        rewriter = Summarizer(
-            model.backend, model.dialect, decoding=model.decoding, context=model.context
+        """The model's answer, checked (a rewrite is asked of the same model)."""
+        return (
+            yield from single_model_answer(ctx, step, attempt, self.model, answer, answer, "native")
         )
-
-        def write(note: str | None) -> RoleCall[str]:
-            if note is None:
-                return written(answer, answer)
-            return rewriter.conclude(ctx.history(), note)
-
-        return (yield from grounded_answer(ctx, step, attempt, write, role="native"))
 
 
 def _build(roles: Mapping[str, Role], options: RunOptions) -> NativeMode:
