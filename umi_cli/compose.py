@@ -13,11 +13,12 @@ from dataclasses import replace
 from umi_cli import paths
 from umi_cli.agent.agent import Agent
 from umi_cli.agent.dialects import dialect_for
+from umi_cli.agent.judge import Judge, JudgeSettings, can_judge
 from umi_cli.agent.modes import MODES, ModeSpec
 from umi_cli.agent.modes.base import Member, Mode
 from umi_cli.agent.options import RunOptions
 from umi_cli.agent.role_base import Decoding, Role
-from umi_cli.agent.roles import role_classes
+from umi_cli.agent.roles import Planner, role_classes
 from umi_cli.engine.pool import BackendPool
 from umi_cli.errors import ConfigError, UsageError
 from umi_cli.models import (
@@ -84,6 +85,12 @@ def open_roles(
             decoding=_decoding(entry, options),
             context=contexts[ref.key],
         )
+    planner = roles.get("planner")
+    thresholds = played["planner"][0].judge if "planner" in played else None
+    judged = options.judge and thresholds is not None and isinstance(planner, Planner)
+    if judged and isinstance(planner, Planner) and can_judge(planner.backend):
+        assert thresholds is not None
+        planner.judge = Judge(planner.backend, JudgeSettings(**thresholds), budget=planner.budget)
     for member in members:  # a mode's extra players (MoA's proposers and aggregators)
         entry, ref = member_models[member.key]
         roles[member.key] = role_classes()[member.role](

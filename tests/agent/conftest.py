@@ -20,6 +20,15 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory):
     return tiny_model_maker(tmp_path_factory.mktemp("tiny_roles"))
 
 
+@pytest.fixture(scope="module")
+def engine():
+    """A backend pool for role tests that open tiny models directly."""
+    from umi_cli.engine import BackendPool
+
+    with BackendPool() as pool:
+        yield pool
+
+
 @pytest.fixture
 def test_profile(umi_home: Path, tiny_models):
     """``make(planner=..., caller=..., summarizer=..., ...) -> profile id`` in the user catalog."""
@@ -37,6 +46,7 @@ def test_profile(umi_home: Path, tiny_models):
         context: int = 4096,
         name: str = "tiny-test",
         backbone: dict[str, float] | None = None,
+        judge: dict[str, float] | None = None,
     ) -> str:
         models = {}
         roles = {}
@@ -47,6 +57,8 @@ def test_profile(umi_home: Path, tiny_models):
                 tiny_models(prefer), prompt_format, max_tokens, context
             )
             roles[role] = model_id
+        if judge is not None and "tiny-planner" in models:
+            models["tiny-planner"]["judge"] = judge
         catalog = {"models": models, "profiles": {name: {"roles": roles}}}
         file = paths.user_catalog_file()
         file.parent.mkdir(parents=True, exist_ok=True)

@@ -28,14 +28,6 @@ TOOLS = [
 HISTORY = [{"from": "user", "value": "What is the weather in Paris?"}]
 
 
-@pytest.fixture(scope="module")
-def engine():
-    from umi_cli.engine import BackendPool
-
-    with BackendPool() as pool:
-        yield pool
-
-
 def load(engine, tiny_models, prefer):
     from umi_cli.models.refs import FileRef
 

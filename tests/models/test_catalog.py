@@ -67,7 +67,7 @@ BAD_CATALOGS = [
     (
         GOOD_MODEL + "    colour: blue\n",
         "10: model 'm': unknown field 'colour' (allowed: context_length, defaults, description, "
-        "endpoint, format, roles, sha256, size, sources, system_prefix)",
+        "endpoint, format, judge, roles, sha256, size, sources, system_prefix)",
     ),
     (
         GOOD_MODEL.replace("    context_length: 4096\n", ""),

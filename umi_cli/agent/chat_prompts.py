@@ -237,7 +237,7 @@ def _nested(value: Any) -> str:
     return _compact(value)
 
 
-def _latest_task(history: Sequence[fmt.Turn]) -> tuple[list[fmt.Turn], list[fmt.Turn]]:
+def latest_task(history: Sequence[fmt.Turn]) -> tuple[list[fmt.Turn], list[fmt.Turn]]:
     """The turns before the latest user turn, and the latest user turn with what follows."""
     for index in range(len(history) - 1, -1, -1):
         if history[index]["from"] == "user":
@@ -278,7 +278,7 @@ def planner_prompt(
             "name another API, or other argument values taken from the request or the "
             "observations, or give up. Write the next Thought and Next line."
         )
-    _earlier, current = _latest_task(history)
+    _earlier, current = latest_task(history)
     observed = any(turn["from"] == "observation" for turn in current)
     opening = OPENING_OBSERVED if observed else _first_opening(tools)
     return ChatPrompt(
@@ -325,7 +325,7 @@ def caller_prompt(
     system = CALLER_RULES.replace("{apis}", api_lines(tools))
     if style == "example":
         system += CALLER_EXAMPLE
-    _earlier, current = _latest_task(history)
+    _earlier, current = latest_task(history)
     shown = [turn for turn in current if turn["from"] == "user"][:1]
     observations = [turn for turn in current if turn["from"] == "observation"]
     shown += observations[-1:]

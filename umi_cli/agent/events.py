@@ -101,6 +101,8 @@ class PlannerThought(Event):
     member: int | None = None
     role: str | None = "planner"
     truncated: bool = False
+    #: The planner's judge: P(yes) by question (``{"answered": 0.83}``), when it was asked.
+    judge: dict[str, float] | None = None
 
     def figure(self) -> RoleFigure | None:
         return _figure(self.role, self.stats, self.truncated)

@@ -220,6 +220,8 @@ class PlannerOutput:
 
     text: str
     decision: Decision
+    #: The judge's P(yes) by question when it was asked (``{"answered": 0.83}``).
+    judge: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,9 @@ class RunOptions:
     reflection: str = "model"
     #: Final answers are checked against the observations (rewritten, trimmed or refused).
     check_answers: bool = True
+    #: The planner's conclusion (and an early give-up) are decided by a scored yes/no question
+    #: where its model can score (:mod:`umi_cli.agent.judge`).
+    judge: bool = True
     #: The moa mode's settings given for this run (field -> value, over the profile's; see
     #: :class:`~umi_cli.agent.moa.settings.MoaSettings`).
     moa: dict[str, Any] = field(default_factory=dict)

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from umi_cli.agent import format as fmt
+from umi_cli.agent.chat_prompts import latest_task
+from umi_cli.agent.judge import ANSWERED_THOUGHT, IRRELEVANT_THOUGHT, Judge, Verdict
 from umi_cli.agent.prompt import RolePrompt
 from umi_cli.agent.role_base import CONTEXT_MARGIN, Role, RoleCall, RoleResult
 from umi_cli.engine.types import Completion, CompletionRequest
@@ -40,6 +42,9 @@ class Planner(Role):
     """Writes the thought of the next step and decides: caller, conclusion or give up."""
 
     name = "planner"
+    #: Decides conclusion (and give-up before any call) by a scored yes/no question; set by
+    #: the composition root when the model can score (:mod:`umi_cli.agent.judge`).
+    judge: Judge | None = None
 
     def prompt(self, tools: Sequence[dict[str, Any]], history: Sequence[fmt.Turn]) -> str:
         """The rendered (and fitted) prompt text."""
@@ -60,6 +65,57 @@ class Planner(Role):
         if len(decisions) > 1 and not any(turn["from"] == "observation" for turn in history):
             # Nothing observed yet: there is nothing to conclude from.
             decisions = tuple(d for d in decisions if d != "conclusion") or decisions
+        verdict = self._judged(tools, history, decisions)
+        if verdict is None:
+            return (yield from self._plan(tools, history, decisions))
+        judged = {verdict.question: round(verdict.p_yes, 4)}
+        decided = self._decided_by(verdict)
+        if decided is not None:
+            text = fmt.with_control_phrase(*decided)
+            yield text
+            return RoleResult(fmt.PlannerOutput(text, decided[1], judged), text, verdict.stats)
+        if verdict.question == "answered":  # judged not answered: not a conclusion
+            decisions = tuple(d for d in decisions if d != "conclusion") or decisions
+        result = yield from self._plan(tools, history, decisions)
+        output = fmt.PlannerOutput(result.output.text, result.output.decision, judged)
+        return RoleResult(output, result.raw, verdict.stats + result.stats, result.prompt,
+                          result.truncated)  # fmt: skip
+
+    def _decided_by(self, verdict: Verdict) -> tuple[str, fmt.Decision] | None:
+        """The thought and decision the judge's verdict makes, or None (the planner decides)."""
+        assert self.judge is not None
+        settings = self.judge.settings
+        if verdict.question == "relevant" and verdict.p_yes < settings.relevant:
+            return IRRELEVANT_THOUGHT, "give up"
+        if verdict.question == "answered" and verdict.p_yes >= settings.answered:
+            return ANSWERED_THOUGHT, "conclusion"
+        return None
+
+    def _judged(
+        self,
+        tools: Sequence[dict[str, Any]],
+        history: Sequence[fmt.Turn],
+        decisions: Sequence[fmt.Decision],
+    ) -> Verdict | None:
+        """The judge's verdict on this step, when it has one to give: relevance before the
+        task's first step, whether it is answered once something was observed."""
+        if self.judge is None or len(decisions) < 2:
+            return None
+        _earlier, current = latest_task(history)
+        if any(turn["from"] == "observation" for turn in current):
+            return self.judge.answered(history) if "conclusion" in decisions else None
+        first = not any(turn["from"] in ("assistant", "caller") for turn in current)
+        if first and "give up" in decisions and self.judge.settings.relevant > 0:
+            return self.judge.relevant(tools, history)
+        return None
+
+    def _plan(
+        self,
+        tools: Sequence[dict[str, Any]],
+        history: Sequence[fmt.Turn],
+        decisions: Sequence[fmt.Decision],
+    ) -> RoleCall[fmt.PlannerOutput]:
+        """The planner's own thought and decision among ``decisions``."""
         draft = self.dialect.planner(tools, history)
         prompt, truncated = self.fit(draft)
         opening = draft.opening

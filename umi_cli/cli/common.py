@@ -83,6 +83,14 @@ NoAnswerCheckOption = Annotated[
         "against what the APIs returned.",
     ),
 ]
+NoJudgeOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-judge",
+        help="Let the planner decide when the task is done from its own text, instead of a "
+        "scored yes/no question to its model.",
+    ),
+]
 NoMemoryOption = Annotated[
     bool,
     typer.Option(
@@ -125,6 +133,7 @@ _FLAGS: tuple[tuple[str, Any, Any], ...] = (
     ("no_constrain", NoConstrainOption, False),
     ("n_gpu_layers", GpuLayersOption, None),
     ("no_answer_check", NoAnswerCheckOption, False),
+    ("no_judge", NoJudgeOption, False),
     ("no_memory", NoMemoryOption, False),
     ("check_revisions", CheckRevisionsOption, 2),
     ("after_rejections", AfterRejectionsOption, "send"),
@@ -175,6 +184,7 @@ def options_from_flags(
     no_constrain: bool,
     n_gpu_layers: int | None,
     no_answer_check: bool = False,
+    no_judge: bool = False,
     no_memory: bool = False,
     check_revisions: int = 2,
     after_rejections: str = "send",
@@ -194,6 +204,7 @@ def options_from_flags(
         constrain=not no_constrain,
         n_gpu_layers=n_gpu_layers,
         check_answers=not no_answer_check,
+        judge=not no_judge,
         memory=not no_memory,
         check_revisions=check_revisions,
         after_rejections=after_rejections,

@@ -60,6 +60,12 @@ GpuLayersOption = Annotated[
     int | None,
     typer.Option("--n-gpu-layers", help="Layers to offload to the GPU (-1: all; default: auto)."),
 ]
+NoJudgeOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-judge", help="The planner decides from its own text (no scored yes/no question)."
+    ),
+]
 PromptStyleOption = Annotated[
     str,
     typer.Option(
@@ -185,6 +191,7 @@ def toolbench(
     seed: SeedOption = 0,
     max_tokens: MaxTokensOption = None,
     n_gpu_layers: GpuLayersOption = None,
+    no_judge: NoJudgeOption = False,
 ) -> None:
     """Step-level evaluation (FORMAT.md §7): one sample per reference planner turn."""
     from umi_cli.compose import open_roles
@@ -209,10 +216,12 @@ def toolbench(
         "seed": seed,
         "max_tokens": max_tokens,
         "sample_seed": sample_seed,
+        "judge": not no_judge,
     }
     options = _eval_options(
         profile=profile, mode=mode, constrain=constrain, prompt_style=prompt_style,
         temperature=temperature, seed=seed, max_tokens=max_tokens, n_gpu_layers=n_gpu_layers,
+        judge=not no_judge,
     )  # fmt: skip
     pool = BackendPool(PoolSettings(n_gpu_layers=n_gpu_layers))
     with pool, _results(output, settings) as folder:
@@ -263,6 +272,7 @@ def bfcl(
     seed: SeedOption = 0,
     max_tokens: MaxTokensOption = None,
     n_gpu_layers: GpuLayersOption = None,
+    no_judge: NoJudgeOption = False,
 ) -> None:
     """BFCL function calling: our planner + caller vs the model's native tool calling."""
     from umi_cli.compose import open_roles
@@ -285,10 +295,12 @@ def bfcl(
         "temperature": temperature,
         "seed": seed,
         "max_tokens": max_tokens,
+        "judge": not no_judge,
     }
     options = _eval_options(
         profile=profile, mode="alpha-umi", constrain=True, prompt_style=prompt_style,
         temperature=temperature, seed=seed, max_tokens=max_tokens, n_gpu_layers=n_gpu_layers,
+        judge=not no_judge,
     )  # fmt: skip
     pool = BackendPool(PoolSettings(n_gpu_layers=n_gpu_layers))
     runner = BfclRunner(open_roles(options, pool))

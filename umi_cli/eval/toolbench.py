@@ -41,6 +41,7 @@ def predict_alpha_umi(roles: Roles, sample: StepSample) -> Prediction:
         "arguments": None,
         "call": None,
         "answer": None,
+        "judge": plan.output.judge,
     }
     history = [*sample.history, {"from": "assistant", "value": plan.output.text}]
     if plan.output.decision == "caller":

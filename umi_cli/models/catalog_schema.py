@@ -39,6 +39,7 @@ _MODEL_KEYS = (
     "description",
     "endpoint",
     "format",
+    "judge",
     "roles",
     "sha256",
     "size",
@@ -242,6 +243,7 @@ def _entry(
         if ("description" in fields)
         else ""
     )
+    judge = _judge(where, what, fields["judge"][1]) if "judge" in fields else None
     roles: tuple[str, ...] = ()
     if "roles" in fields:
         roles_node, roles_value = get("roles")
@@ -261,6 +263,7 @@ def _entry(
         system_prefix=system_prefix,
         description=description,
         roles=roles,
+        judge=judge,
         origin=where.file,
         endpoint=endpoint,
     )
@@ -349,6 +352,22 @@ def _defaults(where: _Where, what: str, node: yaml.Node) -> GenerationDefaults:
         top_p=float(values.get("top_p", base.top_p)),
         max_tokens=int(values.get("max_tokens", base.max_tokens)),
     )
+
+
+def _judge(where: _Where, what: str, node: yaml.Node) -> dict[str, float]:
+    """``judge: {answered: P, relevant: P}``: the planner judge's calibrated thresholds."""
+    fields = _mapping(where, node, what, "field 'judge'")
+    _check_keys(where, fields, ("answered", "relevant"), what + "judge: ")
+    values = {}
+    for name, (_, value_node) in fields.items():
+        value = _value(value_node)
+        if not _number(value) or not 0 <= value <= 1:
+            raise where.error(
+                value_node, what, f"field 'judge.{name}': expected a number from 0 to 1, got "
+                f"{value!r}",
+            )  # fmt: skip
+        values[name] = float(value)
+    return values
 
 
 def _number(value: Any) -> bool:

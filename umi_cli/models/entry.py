@@ -118,6 +118,9 @@ class ModelEntry:
     system_prefix: bool = False
     description: str = ""
     roles: tuple[str, ...] = ()
+    #: The planner judge's thresholds calibrated for this model (``answered``, ``relevant``);
+    #: None: the model decides from its own text (:mod:`umi_cli.agent.judge`).
+    judge: dict[str, float] | None = None
     #: The catalog file this entry came from (for messages).
     origin: Path | None = None
     endpoint: EndpointRef | None = None
@@ -149,6 +152,8 @@ class ModelEntry:
             data["system_prefix"] = True
         if self.roles:
             data["roles"] = list(self.roles)
+        if self.judge is not None:
+            data["judge"] = dict(self.judge)
         return data
 
 

@@ -45,6 +45,7 @@ class AlphaUmiMode:
                     planned.stats,
                     attempt=attempt,
                     truncated=planned.truncated,
+                    judge=thought.judge,
                 )
             )
             if thought.decision == "give up":

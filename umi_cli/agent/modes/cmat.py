@@ -144,7 +144,7 @@ class CmatMode:
             thought = planned.output
             yield ctx.emit(
                 PlannerThought(step, thought.text, thought.decision, planned.stats,
-                               attempt=attempt, truncated=planned.truncated)
+                               attempt=attempt, truncated=planned.truncated, judge=thought.judge)
             )  # fmt: skip
             if thought.decision == "give up":
                 return "gave_up", thought.text
