@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from umi_cli.agent.chat_prompts import latest_task
+from umi_cli.agent.judge import Judge
 from umi_cli.agent.options import RunOptions
 from umi_cli.agent.roles import Planner
 from umi_cli.compose import open_roles
@@ -123,7 +124,8 @@ def main() -> None:
             if planner is None:
                 roles = open_roles(RunOptions(profile=args.profile), pool, ["planner"])
                 planner = roles["planner"]
-                assert isinstance(planner, Planner) and planner.judge is not None
+                assert isinstance(planner, Planner)
+                planner.judge = Judge(planner.backend, budget=planner.budget)
             record = judged(planner, sample, question)
             done[sample.id] = record
             out.write(json.dumps(record) + "\n")

@@ -74,8 +74,10 @@ def test_the_first_step_gives_up_when_no_api_fits(engine, tiny_models) -> None:
     assert result.output.text == IRRELEVANT_THOUGHT + "\n Next: give up."
     assert result.output.judge is not None and result.output.judge["relevant"] < 0.5
     # relevance is asked only when a threshold is set, and only before the first call
-    role.judge = Judge(role.backend, JudgeSettings(answered=0.5, relevant=0.0))
+    role.judge = Judge(role.backend, JudgeSettings(answered=0.5))
     assert finish(role.plan(TOOLS, HISTORY)).output.judge is None
+    role.judge = Judge(role.backend, JudgeSettings(relevant=0.5))
+    assert finish(role.plan(TOOLS, OBSERVED)).output.judge is None
 
 
 def test_a_forced_decision_asks_nothing(engine, tiny_models) -> None:
@@ -119,7 +121,7 @@ def test_the_cli_stops_after_the_call_that_answered(
     events = [json.loads(line) for line in done.stdout.splitlines()]
     planned = [e for e in events if e["event"] == "planner"]
     assert [e["decision"] for e in planned] == ["caller", "conclusion"]
-    assert planned[0]["judge"] is None  # nothing observed yet, no relevance threshold set
+    assert planned[0]["judge"] is None  # nothing observed yet and no relevance threshold
     assert planned[1]["judge"]["answered"] > 0.5
     assert planned[1]["text"].startswith(ANSWERED_THOUGHT)
     assert sum(e["event"] == "call" for e in events) == 1

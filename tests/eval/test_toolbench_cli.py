@@ -89,6 +89,28 @@ def test_single_mode_uses_the_backbone(run_umi, tiny_profile: str, dev_file: Pat
     assert json.loads(result.stdout)["settings"]["mode"] == "backbone"
 
 
+def test_teacher_forced_answers_only_the_conclusion_samples(
+    run_umi, tiny_profile: str, dev_file: Path, tmp_path
+) -> None:
+    out = tmp_path / "forced"
+    done = run_umi(
+        "eval", "toolbench", str(dev_file), "--profile", tiny_profile, "--teacher-forced",
+        "--limit", "2", "-o", str(out), "--json", timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    finished = [s for s in step_samples(load_trajectories(dev_file)) if s.answer]
+    finished = [s for s in finished if s.decision == "conclusion"][:2]
+    records = _records(out)
+    assert [r["id"] for r in records] == [s.id for s in finished]
+    for record, sample in zip(records, finished, strict=True):
+        assert set(record["stats"]) == {"summarizer"}, record.get("error")  # no planner ran
+        assert record["predicted"]["planner"] == sample.planner_text
+        assert record["predicted"]["answer"] and record["scores"]["rouge_l"] is not None
+    report = json.loads(done.stdout)
+    assert report["settings"]["teacher_forced"] is True
+    assert report["metrics"]["plan_acc"] == 100.0
+
+
 def test_user_errors_are_one_line(run_umi, tiny_profile: str, tmp_path: Path) -> None:
     missing = run_umi("eval", "toolbench", str(tmp_path / "none.json"), "--profile", tiny_profile)
     assert missing.returncode == 2 and "no such file" in missing.stderr

@@ -56,10 +56,10 @@ class Scorer(Protocol):
 @dataclass(frozen=True)
 class JudgeSettings:
     """Thresholds on P(yes): conclude at or above ``answered``; give up before any call below
-    ``relevant`` (0 never does)."""
+    ``relevant``. A question without a threshold is not asked."""
 
-    answered: float = 0.5
-    relevant: float = 0.0
+    answered: float | None = None
+    relevant: float | None = None
 
 
 @dataclass(frozen=True)

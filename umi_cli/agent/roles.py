@@ -85,9 +85,11 @@ class Planner(Role):
         """The thought and decision the judge's verdict makes, or None (the planner decides)."""
         assert self.judge is not None
         settings = self.judge.settings
-        if verdict.question == "relevant" and verdict.p_yes < settings.relevant:
+        threshold = settings.relevant if verdict.question == "relevant" else settings.answered
+        assert threshold is not None  # a question is asked only with its threshold
+        if verdict.question == "relevant" and verdict.p_yes < threshold:
             return IRRELEVANT_THOUGHT, "give up"
-        if verdict.question == "answered" and verdict.p_yes >= settings.answered:
+        if verdict.question == "answered" and verdict.p_yes >= threshold:
             return ANSWERED_THOUGHT, "conclusion"
         return None
 
@@ -102,10 +104,12 @@ class Planner(Role):
         if self.judge is None or len(decisions) < 2:
             return None
         _earlier, current = latest_task(history)
+        settings = self.judge.settings
         if any(turn["from"] == "observation" for turn in current):
-            return self.judge.answered(history) if "conclusion" in decisions else None
+            asked = settings.answered is not None and "conclusion" in decisions
+            return self.judge.answered(history) if asked else None
         first = not any(turn["from"] in ("assistant", "caller") for turn in current)
-        if first and "give up" in decisions and self.judge.settings.relevant > 0:
+        if first and "give up" in decisions and settings.relevant is not None:
             return self.judge.relevant(tools, history)
         return None
 

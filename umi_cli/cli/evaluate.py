@@ -192,6 +192,14 @@ def toolbench(
     max_tokens: MaxTokensOption = None,
     n_gpu_layers: GpuLayersOption = None,
     no_judge: NoJudgeOption = False,
+    teacher_forced: Annotated[
+        bool,
+        typer.Option(
+            "--teacher-forced",
+            help="Only the conclusion samples with a reference answer: the summarizer answers "
+            "after the reference planner turn (R-L of the answers alone).",
+        ),
+    ] = False,
 ) -> None:
     """Step-level evaluation (FORMAT.md §7): one sample per reference planner turn."""
     from umi_cli.compose import open_roles
@@ -203,9 +211,13 @@ def toolbench(
     _check_common(limit, temperature, prompt_style)
     if mode not in PREDICTORS:
         raise UsageError(f"--mode {mode}: unknown; choose {' or '.join(PREDICTORS)}")
-    samples = select(step_samples(load_trajectories(data)), limit, sample_seed)
+    samples = step_samples(load_trajectories(data))
+    if teacher_forced:
+        samples = [s for s in samples if s.decision == "conclusion" and s.answer]
+    samples = select(samples, limit, sample_seed)
     if not samples:
-        raise UsageError(f"{data}: holds no planner (assistant) turns to evaluate")
+        held = "conclusion turns with a reference answer" if teacher_forced else "planner turns"
+        raise UsageError(f"{data}: holds no {held} to evaluate")
     settings = {
         "data": str(data.resolve()),
         "profile": profile,
@@ -217,6 +229,7 @@ def toolbench(
         "max_tokens": max_tokens,
         "sample_seed": sample_seed,
         "judge": not no_judge,
+        "teacher_forced": teacher_forced,
     }
     options = _eval_options(
         profile=profile, mode=mode, constrain=constrain, prompt_style=prompt_style,
@@ -230,14 +243,15 @@ def toolbench(
         def predict(sample: Any) -> dict[str, Any]:
             if not loaded:  # load models only when something is left to predict
                 loaded.append(open_roles(options, pool))
-            return evaluate_sample(loaded[0], sample, mode)
+            return evaluate_sample(loaded[0], sample, mode, teacher_forced=teacher_forced)
 
         records = _run_pending(samples, lambda s: s.id, predict, folder, "toolbench")
         order = {sample.id: index for index, sample in enumerate(samples)}
         records.sort(key=lambda r: order[str(r["id"])])
         metrics = summarize(records)
         report = {"metrics": metrics, "settings": settings, "paper": PAPER_ROWS}
-        label = f"{profile} ({mode}{'' if constrain else ', free'}, {prompt_style})"
+        forced = ", teacher-forced" if teacher_forced else ""
+        label = f"{profile} ({mode}{'' if constrain else ', free'}, {prompt_style}{forced})"
         _finish(report, folder, json_output, [toolbench_table(label, metrics)])
 
 

@@ -71,6 +71,8 @@ class BfclRunner:
         self.native_model = caller.backend
         self.native_format = caller.dialect.name
         self.decoding = caller.decoding
+        #: The planner judge's P(yes) on the item being run (its record keeps it).
+        self.judged: dict[str, float] | None = None
 
     def supports(self, system: str) -> bool:
         """``native`` needs a model with a chat template (``format: chat`` in the catalog)."""
@@ -81,6 +83,7 @@ class BfclRunner:
         started = time.perf_counter()
         toolset = BfclToolset(item.functions)
         failure = None
+        self.judged = None
         try:
             if system == "native":
                 decision, raw, parsed, stats = self._native(item, toolset)
@@ -110,6 +113,7 @@ class BfclRunner:
             "error": error,
             "stats": stats.to_dict(),
             "seconds": round(time.perf_counter() - started, 3),
+            "judge": self.judged,
         }
 
     def _umi(
@@ -120,6 +124,7 @@ class BfclRunner:
         documents = Toolbox([toolset]).documents()
         history = [{"from": "user", "value": item.request}]
         plan = finish(planner.plan(documents, history))
+        self.judged = plan.output.judge
         if plan.output.decision != "caller":
             return plan.output.decision, plan.output.text, [], plan.stats
         history.append({"from": "assistant", "value": plan.output.text})

@@ -20,7 +20,7 @@ from umi_cli.errors import UmiError
 from umi_cli.eval.metrics import aggregate, score_step
 from umi_cli.eval.steps import StepSample
 from umi_cli.eval.toolbench_cmat import predict_cmat
-from umi_cli.eval.toolbench_moa import moa_predictor
+from umi_cli.eval.toolbench_moa import forced_prediction, moa_predictor, moa_summary_predictor
 
 Roles = Mapping[str, Role]
 Prediction = tuple[dict[str, Any], dict[str, CompletionStats]]
@@ -85,14 +85,46 @@ PREDICTORS: dict[str, Callable[[Roles, StepSample], Prediction]] = {
 }
 
 
-def evaluate_sample(roles: Roles, sample: StepSample, mode: str) -> dict[str, Any]:
+def predict_summary(roles: Roles, sample: StepSample) -> Prediction:
+    """The teacher-forced answer: the summarizer after the reference planner turn."""
+    summarizer = roles["summarizer"]
+    assert isinstance(summarizer, Summarizer)
+    history = [*sample.history, {"from": "assistant", "value": sample.planner_text}]
+    answer = finish(summarizer.conclude(history))
+    return forced_prediction(sample, answer.output), {"summarizer": answer.stats}
+
+
+def predict_backbone_summary(roles: Roles, sample: StepSample) -> Prediction:
+    """The single model's teacher-forced answer (its ``conclusion:`` after the reference turn)."""
+    backbone = roles["backbone"]
+    assert isinstance(backbone, Backbone)
+    history = [*sample.history, {"from": "assistant", "value": sample.planner_text}]
+    step = finish(backbone.step(sample.tools, history, answer_now=True))
+    return forced_prediction(sample, step.output.answer or ""), {"backbone": step.stats}
+
+
+#: How each mode answers a conclusion sample teacher-forced (``--teacher-forced``): R-L of the
+#: answer alone, without the planner's decisions in the way.
+SUMMARIZERS: dict[str, Callable[[Roles, StepSample], Prediction]] = {
+    "alpha-umi": predict_summary,
+    "backbone": predict_backbone_summary,
+    "cmat": predict_summary,  # the checker judges calls, not answers
+    "moa": moa_summary_predictor(),
+}
+
+
+def evaluate_sample(
+    roles: Roles, sample: StepSample, mode: str, *, teacher_forced: bool = False
+) -> dict[str, Any]:
     """One predictions-file record: reference, prediction, scores, per-role figures.
 
-    A role failing with a UmiError (a prompt that cannot fit, say) makes a failed prediction
-    (decision ``"error"``, the message under ``"error"``), which scores 0 where it applies.
+    ``teacher_forced``: a conclusion sample answered after the reference planner turn
+    (:data:`SUMMARIZERS`). A role failing with a UmiError (a prompt that cannot fit, say) makes
+    a failed prediction (decision ``"error"``, the message under ``"error"``), which scores 0
+    where it applies.
     """
     started = time.perf_counter()
-    predict = PREDICTORS[mode]
+    predict = (SUMMARIZERS if teacher_forced else PREDICTORS)[mode]
     error = None
     try:
         predicted, stats = predict(roles, sample)

@@ -64,14 +64,47 @@ def predict_moa(roles: Roles, sample: StepSample, settings: MoaSettings) -> Pred
             call=called.output.text,
         )
     elif plan.output.decision == "conclusion" and sample.decision == "conclusion":
-        summarizing = team["summarizer"]
-        references = _drain(steps.summary_references(summarizing, settings, 1, history), stats)
-        aggregator = summarizing.aggregating(references)
-        assert isinstance(aggregator, Summarizer)
-        answer = finish(aggregator.conclude(history))
-        stats["summarizer"] = answer.stats
-        predicted["answer"] = answer.output
+        predicted["answer"] = _aggregated_answer(team, settings, history, stats)
     return predicted, stats
+
+
+def moa_summary_predictor(
+    settings: MoaSettings | None = None,
+) -> Callable[[Roles, StepSample], Prediction]:
+    """The teacher-forced answer of the mixture: the summarizer's proposals aggregated after the
+    reference planner turn (the planner does not run)."""
+    chosen = settings or MoaSettings()
+
+    def predict(roles: Roles, sample: StepSample) -> Prediction:
+        team = MoaTeam.from_roles(roles, chosen)
+        stats: dict[str, CompletionStats] = {}
+        history = [*sample.history, {"from": "assistant", "value": sample.planner_text}]
+        answer = _aggregated_answer(team, chosen, history, stats)
+        return forced_prediction(sample, answer), stats
+
+    return predict
+
+
+def forced_prediction(sample: StepSample, answer: str) -> dict[str, Any]:
+    """The prediction record of a teacher-forced conclusion (the reference planner turn)."""
+    return {
+        "decision": "conclusion", "planner": sample.planner_text, "api": None,
+        "arguments": None, "call": None, "answer": answer,
+    }  # fmt: skip
+
+
+def _aggregated_answer(
+    team: MoaTeam, settings: MoaSettings, history: list[dict[str, str]],
+    stats: dict[str, CompletionStats],
+) -> str:  # fmt: skip
+    """The summarizer's proposals, then the aggregate answer written with them in view."""
+    summarizing = team["summarizer"]
+    references = _drain(steps.summary_references(summarizing, settings, 1, history), stats)
+    aggregator = summarizing.aggregating(references)
+    assert isinstance(aggregator, Summarizer)
+    answer = finish(aggregator.conclude(history))
+    stats["summarizer"] = answer.stats
+    return answer.output
 
 
 def _drain(events: Generator[Event, None, T], stats: dict[str, CompletionStats]) -> T:
