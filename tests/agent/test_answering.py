@@ -11,7 +11,7 @@ from pathlib import Path
 from agent_models import CALLER_DOWN, open_test_agent
 
 from umi_cli.agent.answering import AnswerChecked, is_empty_result, not_found_reason
-from umi_cli.agent.events import FinalAnswer, GaveUp, Observation, PlannerThought, RunFinished
+from umi_cli.agent.events import FinalAnswer, GaveUp, Observation, RunFinished
 
 #: A summarizer whose answer is all digits: a number no observation holds.
 SUMMARIZER_INVENTS = {"7": 8.0}
@@ -50,31 +50,6 @@ def test_an_invented_number_is_rewritten_once_then_refused(test_profile, weather
     assert isinstance(finished, RunFinished) and finished.outcome == "gave_up"
     (gave_up,) = of(GaveUp, events)
     assert "Could not find" in gave_up.reason
-
-
-def test_a_refused_answer_goes_back_to_the_planner_while_calls_are_left(
-    test_profile, weather_spec, tool_server
-):
-    profile = test_profile(summarizer=SUMMARIZER_INVENTS)
-    agent = agent_for(profile, weather_spec, tool_server, max_steps=3)
-    events = list(agent.run("Paris weather?"))
-    checks = of(AnswerChecked, events)
-    # the repeated call (2 of 3) concludes: refused with a call left, the planner goes on;
-    # the next repeat spends the budget and the refusal ends the run
-    assert [c.action for c in checks] == ["rewritten", "returned", "rewritten", "not_found"]
-    returned = checks[1]
-    assert returned.turn() == {
-        "from": "answer_check",
-        "value": "The answer was not given: the observations do not contain "
-        + ", ".join(f'"{fact}"' for fact in returned.ungrounded)
-        + ". Find them with another call, or give up.",
-    }
-    planned = of(PlannerThought, events)
-    after = events.index(returned)
-    assert any(events.index(p) > after for p in planned)  # the planner planned again
-    assert returned.turn() in agent.last_trace()["conversations"]
-    assert len([o for o in of(Observation, events) if o.reused_from is None]) == 1
-    assert events[-1].outcome == "gave_up"
 
 
 def test_the_same_answer_stands_when_the_check_is_off(test_profile, weather_spec, tool_server):

@@ -29,15 +29,7 @@ from umi_cli.agent.roles import Summarizer
 from umi_cli.engine.types import CompletionStats
 from umi_cli.inputs import parse_json
 
-CheckAction = Literal["kept", "rewritten", "trimmed", "not_found", "returned"]
-
-#: What the planner is told when an answer was refused and calls remain (an ``answer_check``
-#: turn): it goes on instead of giving up.
-RETURN_NOTE = (
-    "The answer was not given: the observations do not contain {facts}. Find them with another "
-    "call, or give up."
-)
-NOTHING_YET = "The answer was not given: no call has returned data yet."
+CheckAction = Literal["kept", "rewritten", "trimmed", "not_found"]
 
 #: What the summarizer is told when its answer stated facts no observation holds.
 REWRITE_NOTE = (
@@ -64,15 +56,6 @@ class AnswerChecked(Event):
 
     def figure(self) -> RoleFigure | None:
         return RoleFigure(self.role, self.stats) if self.role is not None else None
-
-    def turn(self) -> fmt.Turn | None:
-        """A returned answer tells the planner what was missing (an ``answer_check`` turn)."""
-        if self.action != "returned":
-            return None
-        if not self.ungrounded:
-            return {"from": "answer_check", "value": NOTHING_YET}
-        facts = ", ".join(json.dumps(fact, ensure_ascii=False) for fact in self.ungrounded)
-        return {"from": "answer_check", "value": RETURN_NOTE.format(facts=facts)}
 
 
 #: Writes an answer; given a note (the rewrite request) when one is needed.
@@ -147,29 +130,9 @@ def grounded_answer(
 ) -> Generator[Event, None, AttemptEnd]:
     """Write the final answer, check it, rewrite or trim it; emits the answer or ends the
     attempt as a give-up when the observations do not hold one."""
-    ended = yield from answer_or_return(ctx, step, attempt, write, role=role, may_return=False)
-    assert ended is not None
-    return ended
-
-
-def answer_or_return(
-    ctx: RunContext,
-    step: int,
-    attempt: int,
-    write: Writer,
-    *,
-    role: str = "summarizer",
-    may_return: bool = True,
-) -> Generator[Event, None, AttemptEnd | None]:
-    """:func:`grounded_answer`, except that with ``may_return`` (calls are left) a refused
-    answer goes back to the planner: an ``answer_check`` turn names what was missing, and None
-    is returned instead of a give-up or a trimmed answer."""
     observations = ctx.transcript.attempt_observations
     remembered = any(turn["from"] == "conclusion" for turn in ctx.history())  # a chat's answers
     if ctx.options.check_answers and not (found_something(observations) or remembered):
-        if may_return:
-            yield ctx.emit(AnswerChecked(step, attempt, 0, [], "returned"))
-            return None
         yield ctx.emit(AnswerChecked(step, attempt, 0, [], "not_found"))
         return "gave_up", not_found_reason(observations)
     result = yield from ctx.stream(step, role, write(None))
@@ -195,11 +158,6 @@ def answer_or_return(
         return "answered", ""
     kept = grounded_sentences(again.output, texts)
     still = [fact.text for fact in second.ungrounded]
-    if may_return:
-        yield ctx.emit(
-            AnswerChecked(step, attempt, second.facts, still, "returned", size, role, again.stats)
-        )
-        return None
     if kept:
         yield ctx.emit(AnswerChecked(step, attempt, second.facts, still, "trimmed", size))
         trimmed = RoleResult(kept, again.raw, again.stats, again.prompt, again.truncated)

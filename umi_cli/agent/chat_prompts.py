@@ -44,7 +44,6 @@ HISTORY_LABELS = {
     "observation": "Observation",
     "conclusion": "Answer",
     "check": "Check",  # the cmat checker's rejection of a proposed call
-    "answer_check": "Answer check",  # an answer refused: the planner goes on instead
 }
 
 #: Observations longer than this (after compaction) are cut in the chat prompts.
@@ -278,12 +277,6 @@ def planner_prompt(
             "\nThe checker did not send the call of your last thought (see Check). Revise it: "
             "name another API, or other argument values taken from the request or the "
             "observations, or give up. Write the next Thought and Next line."
-        )
-    if history and history[-1]["from"] == "answer_check":
-        request = (
-            "\nThe answer was not given (see Answer check): the observations do not contain "
-            "what it stated. Name the API that returns the missing facts and its argument values "
-            "(ids from the observations), or give up. Write the next Thought and Next line."
         )
     _earlier, current = latest_task(history)
     observed = any(turn["from"] == "observation" for turn in current)

@@ -47,7 +47,7 @@ TURN_TEXT: dict[str, tuple[str, str]] = {
 TURN_KINDS: tuple[str, ...] = tuple(TURN_TEXT)
 #: Turn kinds other modes add to a conversation (CMAT's ``check``, a rejected proposal):
 #: traces keep them, the α-UMi history text skips them.
-EXTRA_TURN_KINDS: tuple[str, ...] = ("check", "answer_check")
+EXTRA_TURN_KINDS: tuple[str, ...] = ("check",)
 
 Decision = Literal["caller", "conclusion", "give up"]
 

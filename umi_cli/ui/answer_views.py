@@ -16,7 +16,6 @@ _SAID = {
     "rewritten": ("answer not grounded: asked again", "yellow"),
     "trimmed": ("answer trimmed to its grounded sentences", "yellow"),
     "not_found": ("nothing to answer from", "yellow"),
-    "returned": ("answer refused: back to the planner", "yellow"),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 
-from umi_cli.agent.answering import answer_or_return
+from umi_cli.agent.answering import grounded_answer
 from umi_cli.agent.context import AttemptEnd, RunContext
 from umi_cli.agent.events import Event, Observation, PlannerThought
 from umi_cli.agent.modes.base import ModeOutcome, ModeSpec
@@ -31,12 +31,9 @@ class AlphaUmiMode:
 
     def attempt(self, ctx: RunContext, attempt: int) -> Generator[Event, None, AttemptEnd]:
         calls = 0
-        returned = False  # the last answer was refused: this step must call or give up
         while True:
             step, budget_spent = yield from ctx.next_step(attempt, calls)
             decisions = ("conclusion",) if budget_spent else ALL_DECISIONS
-            if returned and not budget_spent:
-                decisions = ("caller", "give up")
             planning = self.planner.plan(ctx.documents, ctx.history(), decisions=decisions)
             planned = yield from ctx.stream(step, "planner", planning)
             thought = planned.output
@@ -53,41 +50,22 @@ class AlphaUmiMode:
             )
             if thought.decision == "give up":
                 return "gave_up", thought.text
-            returned = False
             if thought.decision == "conclusion":
-                ended = yield from self.conclude_or_return(ctx, step, attempt, not budget_spent)
-                if ended is not None:
-                    return ended
-                returned = True
-                continue
+                return (yield from self.conclude(ctx, step, attempt))
             calls += 1
             observation = yield from self.call(ctx, step, attempt, thought.text)
             if observation.reused_from is not None:
                 # The planner asked again for what it already has: everything the APIs can give
                 # on this path is in the history, so the summarizer answers from it now.
-                left = calls < ctx.options.max_steps
-                ended = yield from self.conclude_or_return(ctx, step, attempt, left)
-                if ended is not None:
-                    return ended
-                returned = True
+                return (yield from self.conclude(ctx, step, attempt))
 
     def conclude(
         self, ctx: RunContext, step: int, attempt: int
     ) -> Generator[Event, None, AttemptEnd]:
         """The summarizer's answer, checked against the observations."""
-        ended = yield from self.conclude_or_return(ctx, step, attempt, False)
-        assert ended is not None
-        return ended
-
-    def conclude_or_return(
-        self, ctx: RunContext, step: int, attempt: int, may_return: bool
-    ) -> Generator[Event, None, AttemptEnd | None]:
-        """:meth:`conclude`; with ``may_return`` (calls are left) a refused answer sends the
-        run back to the planner (None)."""
         return (
-            yield from answer_or_return(
-                ctx, step, attempt, lambda note: self.summarizer.conclude(ctx.history(), note),
-                may_return=may_return,
+            yield from grounded_answer(
+                ctx, step, attempt, lambda note: self.summarizer.conclude(ctx.history(), note)
             )
         )
 
