@@ -23,8 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from umi_cli.agent.chat_prompts import latest_task
-from umi_cli.agent.judge import Judge
+from umi_cli.agent.judge import Judge, Question, question_for
 from umi_cli.agent.options import RunOptions
 from umi_cli.agent.roles import Planner
 from umi_cli.compose import open_roles
@@ -35,23 +34,10 @@ DEV = Path(__file__).resolve().parents[2] / "shared/data/alpha-umi/toolbench_ood
 THRESHOLDS = [round(0.05 * step, 2) for step in range(1, 20)]
 
 
-def question_of(sample: StepSample) -> str | None:
-    """Which question the judge asks on ``sample`` (None: none)."""
-    _earlier, current = latest_task(sample.history)
-    if any(turn["from"] == "observation" for turn in current):
-        return "answered"
-    if not any(turn["from"] in ("assistant", "caller") for turn in current):
-        return "relevant"
-    return None
-
-
-def judged(planner: Planner, sample: StepSample, question: str) -> dict[str, Any]:
+def judged(planner: Planner, sample: StepSample, question: Question) -> dict[str, Any]:
     assert planner.judge is not None
     started = time.perf_counter()
-    if question == "answered":
-        verdict = planner.judge.answered(sample.history)
-    else:
-        verdict = planner.judge.relevant(sample.tools, sample.history)
+    verdict = planner.judge.ask(question, sample.tools, sample.history)
     return {
         "id": sample.id,
         "question": question,
@@ -117,9 +103,10 @@ def main() -> None:
     with pool, args.output.open("a") as out:
         planner = None
         for index, sample in enumerate(samples):
-            question = question_of(sample)
-            asked = question is not None and question in (args.question or (question,))
-            if not asked or sample.id in done:
+            question = question_for(sample.history)
+            if question is None or question not in (args.question or (question,)):
+                continue
+            if sample.id in done:
                 continue
             if planner is None:
                 roles = open_roles(RunOptions(profile=args.profile), pool, ["planner"])

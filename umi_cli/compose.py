@@ -87,9 +87,12 @@ def open_roles(
         )
     planner = roles.get("planner")
     thresholds = played["planner"][0].judge if "planner" in played else None
-    judged = options.judge and thresholds is not None and isinstance(planner, Planner)
-    if judged and isinstance(planner, Planner) and can_judge(planner.backend):
-        assert thresholds is not None
+    if (
+        options.judge
+        and thresholds is not None
+        and isinstance(planner, Planner)
+        and can_judge(planner.backend)
+    ):
         planner.judge = Judge(planner.backend, JudgeSettings(**thresholds), budget=planner.budget)
     for member in members:  # a mode's extra players (MoA's proposers and aggregators)
         entry, ref = member_models[member.key]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from umi_cli.agent import format as fmt
 from umi_cli.agent.chat_prompts import ChatPrompt, api_lines, latest_task, readable_history
@@ -36,6 +36,7 @@ ANSWERED_QUESTION = (
 RELEVANT_SYSTEM = "You check whether a user's request can be served by these APIs:\n{apis}"
 RELEVANT_QUESTION = "\nCan one of the APIs above do what the user asks? Answer yes or no."
 
+Question = Literal["answered", "relevant"]
 YES = ("Yes", "yes")
 NO = ("No", "no")
 #: The judge's KV slot per question: a run's prompts of one question share a growing prefix.
@@ -66,12 +67,20 @@ class JudgeSettings:
 class Verdict:
     """One judged question: which, P(yes), and the figures of the scoring."""
 
-    question: str  # "answered" or "relevant"
+    question: Question
     p_yes: float
     stats: CompletionStats
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"question": self.question, "p_yes": round(self.p_yes, 4)}
+
+def question_for(history: Sequence[fmt.Turn]) -> Question | None:
+    """The question that fits this step of the current task: ``answered`` once something was
+    observed, ``relevant`` at its first step, none in between."""
+    _earlier, current = latest_task(history)
+    if any(turn["from"] == "observation" for turn in current):
+        return "answered"
+    if not any(turn["from"] in ("assistant", "caller") for turn in current):
+        return "relevant"
+    return None
 
 
 def p_yes(scores: Sequence[float]) -> float:
@@ -102,6 +111,27 @@ class Judge:
         self.settings = settings or JudgeSettings()
         self.budget = budget
 
+    def threshold(self, question: Question) -> float | None:
+        """The question's threshold (None: it is not asked)."""
+        return self.settings.answered if question == "answered" else self.settings.relevant
+
+    def ask(
+        self, question: Question, tools: Sequence[dict[str, Any]], history: Sequence[fmt.Turn]
+    ) -> Verdict:
+        """The verdict on ``question`` for this step."""
+        return self.answered(history) if question == "answered" else self.relevant(tools, history)
+
+    def decides(self, verdict: Verdict) -> tuple[str, fmt.Decision] | None:
+        """The thought and decision a verdict makes (conclude at or above the ``answered``
+        threshold, give up below the ``relevant`` one), or None: the planner decides."""
+        threshold = self.threshold(verdict.question)
+        assert threshold is not None  # a question is asked only with its threshold
+        if verdict.question == "relevant" and verdict.p_yes < threshold:
+            return IRRELEVANT_THOUGHT, "give up"
+        if verdict.question == "answered" and verdict.p_yes >= threshold:
+            return ANSWERED_THOUGHT, "conclusion"
+        return None
+
     def answered(self, history: Sequence[fmt.Turn]) -> Verdict:
         """P(the current task's observations answer its request)."""
         _earlier, current = latest_task(history)
@@ -116,7 +146,7 @@ class Judge:
         system = RELEVANT_SYSTEM.replace("{apis}", api_lines(tools))
         return self._ask("relevant", ChatPrompt(system, readable_history(shown), RELEVANT_QUESTION))
 
-    def _ask(self, question: str, prompt: ChatPrompt) -> Verdict:
+    def _ask(self, question: Question, prompt: ChatPrompt) -> Verdict:
         text, _cut = prompt.fit(self.backend, self.budget)
         scorer: Scorer = self.backend  # type: ignore[assignment]  # can_judge checked it
         scores, stats = scorer.score(text, [*YES, *NO], slot=SLOTS[question])

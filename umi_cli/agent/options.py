@@ -56,7 +56,8 @@ class RunOptions:
     #: Final answers are checked against the observations (rewritten, trimmed or refused).
     check_answers: bool = True
     #: The planner's conclusion (and an early give-up) are decided by a scored yes/no question
-    #: where its model can score (:mod:`umi_cli.agent.judge`).
+    #: where its model has calibrated ``judge:`` thresholds and can score
+    #: (:mod:`umi_cli.agent.judge`).
     judge: bool = True
     #: The moa mode's settings given for this run (field -> value, over the profile's; see
     #: :class:`~umi_cli.agent.moa.settings.MoaSettings`).

@@ -12,8 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from umi_cli.agent import format as fmt
-from umi_cli.agent.chat_prompts import latest_task
-from umi_cli.agent.judge import ANSWERED_THOUGHT, IRRELEVANT_THOUGHT, Judge, Verdict
+from umi_cli.agent.judge import Judge, Verdict, question_for
 from umi_cli.agent.prompt import RolePrompt
 from umi_cli.agent.role_base import CONTEXT_MARGIN, Role, RoleCall, RoleResult
 from umi_cli.engine.types import Completion, CompletionRequest
@@ -64,34 +63,23 @@ class Planner(Role):
         """
         if len(decisions) > 1 and not any(turn["from"] == "observation" for turn in history):
             # Nothing observed yet: there is nothing to conclude from.
-            decisions = tuple(d for d in decisions if d != "conclusion") or decisions
+            decisions = _without_conclusion(decisions)
         verdict = self._judged(tools, history, decisions)
         if verdict is None:
             return (yield from self._plan(tools, history, decisions))
-        judged = {verdict.question: round(verdict.p_yes, 4)}
-        decided = self._decided_by(verdict)
+        assert self.judge is not None
+        judged: dict[str, float] = {verdict.question: round(verdict.p_yes, 4)}
+        decided = self.judge.decides(verdict)
         if decided is not None:
             text = fmt.with_control_phrase(*decided)
             yield text
             return RoleResult(fmt.PlannerOutput(text, decided[1], judged), text, verdict.stats)
         if verdict.question == "answered":  # judged not answered: not a conclusion
-            decisions = tuple(d for d in decisions if d != "conclusion") or decisions
+            decisions = _without_conclusion(decisions)
         result = yield from self._plan(tools, history, decisions)
         output = fmt.PlannerOutput(result.output.text, result.output.decision, judged)
         return RoleResult(output, result.raw, verdict.stats + result.stats, result.prompt,
                           result.truncated)  # fmt: skip
-
-    def _decided_by(self, verdict: Verdict) -> tuple[str, fmt.Decision] | None:
-        """The thought and decision the judge's verdict makes, or None (the planner decides)."""
-        assert self.judge is not None
-        settings = self.judge.settings
-        threshold = settings.relevant if verdict.question == "relevant" else settings.answered
-        assert threshold is not None  # a question is asked only with its threshold
-        if verdict.question == "relevant" and verdict.p_yes < threshold:
-            return IRRELEVANT_THOUGHT, "give up"
-        if verdict.question == "answered" and verdict.p_yes >= threshold:
-            return ANSWERED_THOUGHT, "conclusion"
-        return None
 
     def _judged(
         self,
@@ -103,15 +91,12 @@ class Planner(Role):
         task's first step, whether it is answered once something was observed."""
         if self.judge is None or len(decisions) < 2:
             return None
-        _earlier, current = latest_task(history)
-        settings = self.judge.settings
-        if any(turn["from"] == "observation" for turn in current):
-            asked = settings.answered is not None and "conclusion" in decisions
-            return self.judge.answered(history) if asked else None
-        first = not any(turn["from"] in ("assistant", "caller") for turn in current)
-        if first and "give up" in decisions and settings.relevant is not None:
-            return self.judge.relevant(tools, history)
-        return None
+        question = question_for(history)
+        if question is None or self.judge.threshold(question) is None:
+            return None
+        if JUDGED_DECISION[question] not in decisions:  # nothing left for the verdict to decide
+            return None
+        return self.judge.ask(question, tools, history)
 
     def _plan(
         self,
@@ -189,6 +174,15 @@ class Planner(Role):
         return self.request(
             prompt, grammar=None, max_tokens=max(1, limit), stop=self.dialect.thought_stops
         )
+
+
+#: The decision each judge question may make.
+JUDGED_DECISION: dict[str, fmt.Decision] = {"answered": "conclusion", "relevant": "give up"}
+
+
+def _without_conclusion(decisions: Sequence[fmt.Decision]) -> Sequence[fmt.Decision]:
+    """``decisions`` less ``conclusion`` (unchanged when nothing else would be left)."""
+    return tuple(d for d in decisions if d != "conclusion") or decisions
 
 
 def _last_call_sentence(thought: str) -> str:

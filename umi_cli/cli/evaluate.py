@@ -216,7 +216,11 @@ def toolbench(
         samples = [s for s in samples if s.decision == "conclusion" and s.answer]
     samples = select(samples, limit, sample_seed)
     if not samples:
-        held = "conclusion turns with a reference answer" if teacher_forced else "planner turns"
+        held = (
+            "conclusion turns with a reference answer"
+            if teacher_forced
+            else "planner (assistant) turns"
+        )
         raise UsageError(f"{data}: holds no {held} to evaluate")
     settings = {
         "data": str(data.resolve()),

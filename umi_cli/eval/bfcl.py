@@ -71,8 +71,6 @@ class BfclRunner:
         self.native_model = caller.backend
         self.native_format = caller.dialect.name
         self.decoding = caller.decoding
-        #: The planner judge's P(yes) on the item being run (its record keeps it).
-        self.judged: dict[str, float] | None = None
 
     def supports(self, system: str) -> bool:
         """``native`` needs a model with a chat template (``format: chat`` in the catalog)."""
@@ -83,13 +81,15 @@ class BfclRunner:
         started = time.perf_counter()
         toolset = BfclToolset(item.functions)
         failure = None
-        self.judged = None
+        judged = None  # the planner judge's P(yes), when it was asked
         try:
             if system == "native":
                 decision, raw, parsed, stats = self._native(item, toolset)
             else:
                 roles = self.constrained if system == "umi" else self.free
-                decision, raw, parsed, stats = self._umi(item, toolset, roles, system == "umi")
+                decision, raw, parsed, stats, judged = self._umi(
+                    item, toolset, roles, system == "umi"
+                )
         except UmiError as exc:  # e.g. a prompt that does not fit: scored as wrong
             failure = str(exc)
             decision, raw, parsed, stats = "error", "", [], CompletionStats()
@@ -113,27 +113,30 @@ class BfclRunner:
             "error": error,
             "stats": stats.to_dict(),
             "seconds": round(time.perf_counter() - started, 3),
-            "judge": self.judged,
+            "judge": judged,
         }
 
     def _umi(
         self, item: BfclItem, toolset: BfclToolset, roles: Roles, constrain: bool
-    ) -> tuple[str, str, list[tuple[str, dict[str, Any] | None]], CompletionStats]:
+    ) -> tuple[
+        str, str, list[tuple[str, dict[str, Any] | None]], CompletionStats, dict[str, float] | None
+    ]:
+        """Decision, raw text, parsed calls, figures and the planner judge's P(yes)."""
         planner, caller = roles["planner"], roles["caller"]
         assert isinstance(planner, Planner) and isinstance(caller, Caller)
         documents = Toolbox([toolset]).documents()
         history = [{"from": "user", "value": item.request}]
         plan = finish(planner.plan(documents, history))
-        self.judged = plan.output.judge
+        judged = plan.output.judge
         if plan.output.decision != "caller":
-            return plan.output.decision, plan.output.text, [], plan.stats
+            return plan.output.decision, plan.output.text, [], plan.stats, judged
         history.append({"from": "assistant", "value": plan.output.text})
         grammar_for = (lambda names: self.grammar(item, toolset.only(names))) if constrain else None
         call = finish(caller.call(documents, history, plan.output.text, grammar_for=grammar_for))
         parsed = parse_caller_calls(call.raw)
         if not parsed and call.output.name:  # e.g. no newline before "Action Input:"
             parsed = [(call.output.name, call.output.arguments_dict())]
-        return "caller", call.raw, parsed, plan.stats + call.stats
+        return "caller", call.raw, parsed, plan.stats + call.stats, judged
 
     def _native(
         self, item: BfclItem, toolset: BfclToolset

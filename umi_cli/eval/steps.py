@@ -47,6 +47,11 @@ class StepSample:
     def tool_names(self) -> list[str]:
         return [tool["Name"] for tool in self.tools]
 
+    @property
+    def forced_history(self) -> list[dict[str, str]]:
+        """The history with the reference planner turn (what a teacher-forced answer sees)."""
+        return [*self.history, {"from": "assistant", "value": self.planner_text}]
+
 
 def load_trajectories(path: Path) -> list[dict[str, Any]]:
     """Read a JSON list of trajectories (or one trajectory object, e.g. a trace file)."""

@@ -89,8 +89,7 @@ def predict_summary(roles: Roles, sample: StepSample) -> Prediction:
     """The teacher-forced answer: the summarizer after the reference planner turn."""
     summarizer = roles["summarizer"]
     assert isinstance(summarizer, Summarizer)
-    history = [*sample.history, {"from": "assistant", "value": sample.planner_text}]
-    answer = finish(summarizer.conclude(history))
+    answer = finish(summarizer.conclude(sample.forced_history))
     return forced_prediction(sample, answer.output), {"summarizer": answer.stats}
 
 
@@ -98,8 +97,7 @@ def predict_backbone_summary(roles: Roles, sample: StepSample) -> Prediction:
     """The single model's teacher-forced answer (its ``conclusion:`` after the reference turn)."""
     backbone = roles["backbone"]
     assert isinstance(backbone, Backbone)
-    history = [*sample.history, {"from": "assistant", "value": sample.planner_text}]
-    step = finish(backbone.step(sample.tools, history, answer_now=True))
+    step = finish(backbone.step(sample.tools, sample.forced_history, answer_now=True))
     return forced_prediction(sample, step.output.answer or ""), {"backbone": step.stats}
 
 

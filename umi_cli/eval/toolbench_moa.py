@@ -78,8 +78,7 @@ def moa_summary_predictor(
     def predict(roles: Roles, sample: StepSample) -> Prediction:
         team = MoaTeam.from_roles(roles, chosen)
         stats: dict[str, CompletionStats] = {}
-        history = [*sample.history, {"from": "assistant", "value": sample.planner_text}]
-        answer = _aggregated_answer(team, chosen, history, stats)
+        answer = _aggregated_answer(team, chosen, sample.forced_history, stats)
         return forced_prediction(sample, answer), stats
 
     return predict
