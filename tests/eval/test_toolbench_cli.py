@@ -119,6 +119,9 @@ def test_user_errors_are_one_line(run_umi, tiny_profile: str, tmp_path: Path) ->
     bad.write_text("[]")
     empty = run_umi("eval", "toolbench", str(bad), "--profile", tiny_profile)
     assert empty.returncode == 2 and "no planner" in empty.stderr
+    forced = run_umi("eval", "toolbench", str(bad), "--profile", tiny_profile, "--teacher-forced")
+    assert forced.returncode == 2 and "Traceback" not in forced.stderr
+    assert "holds no conclusion turns with a reference answer" in forced.stderr
     mode = run_umi("eval", "toolbench", str(bad), "--mode", "triple")
     assert mode.returncode == 2 and "--mode triple" in mode.stderr
     style = run_umi("eval", "toolbench", str(bad), "--prompt-style", "fancy")
