@@ -131,6 +131,13 @@ def test_eval_toolbench_has_a_cmat_predictor(run_umi, cmat_profiles, tmp_path):
     assert [c["revision"] for c in predicted["checks"]] == [0, 1, 2]
     assert predicted["revisions"] == 2 and record["stats"]["checker"]["generated_tokens"] > 0
     assert set(record["scores"]) >= {"act_em", "arg_f1", "hallucinated"}
+    # the actor's first proposal is kept and scored: the same run without the checker
+    unchecked = predicted["unchecked"]
+    assert unchecked["decision"] == "caller" and unchecked["api"]
+    assert 0 < unchecked["seconds"] <= record["seconds"]
+    assert set(record["unchecked_scores"]) == set(record["scores"])
+    without = json.loads(done.stdout)["metrics"]["unchecked"]
+    assert without["samples"] == 1 and without["changed_by_checker"] in (0, 1)
 
 
 def test_the_memory_scenario_script_on_tiny_models(cmat_profiles, umi_home, tmp_path):

@@ -283,6 +283,14 @@ def bfcl(
     limit: Annotated[
         int | None, typer.Option("--limit", help="At most N items per category.")
     ] = None,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="The agent mode of the umi systems: alpha-umi, cmat (the checker judges each "
+            "call; also scored without it as '<system> unchecked') or moa.",
+        ),
+    ] = "alpha-umi",
     prompt_style: PromptStyleOption = "readable",
     output: OutputOption = None,
     json_output: JsonOption = False,
@@ -297,9 +305,12 @@ def bfcl(
     from umi_cli.engine import BackendPool, PoolSettings
     from umi_cli.eval.bfcl import SYSTEMS, BfclRunner, accuracy_table
     from umi_cli.eval.bfcl_data import DEFAULT_CATEGORIES, load_category
+    from umi_cli.eval.bfcl_modes import MODE_TURNS
     from umi_cli.eval.report import bfcl_table
 
     _check_common(limit, temperature, prompt_style)
+    if mode not in MODE_TURNS:
+        raise UsageError(f"--mode {mode}: unknown; choose {', '.join(MODE_TURNS)}")
     categories = list(dict.fromkeys(category or DEFAULT_CATEGORIES))
     systems = list(dict.fromkeys(system or SYSTEMS))
     for name in systems:
@@ -314,14 +325,15 @@ def bfcl(
         "seed": seed,
         "max_tokens": max_tokens,
         "judge": not no_judge,
+        **({"mode": mode} if mode != "alpha-umi" else {}),  # earlier folders stay resumable
     }
     options = _eval_options(
-        profile=profile, mode="alpha-umi", constrain=True, prompt_style=prompt_style,
+        profile=profile, mode=mode, constrain=True, prompt_style=prompt_style,
         temperature=temperature, seed=seed, max_tokens=max_tokens, n_gpu_layers=n_gpu_layers,
         judge=not no_judge,
     )  # fmt: skip
     pool = BackendPool(PoolSettings(n_gpu_layers=n_gpu_layers))
-    runner = BfclRunner(open_roles(options, pool))
+    runner = BfclRunner(open_roles(options, pool), mode=mode)
     unsupported = [name for name in systems if not runner.supports(name)]
     if unsupported and system:
         raise UsageError(

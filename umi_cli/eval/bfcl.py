@@ -8,6 +8,10 @@ Systems compared on the same items and the same model:
 - ``native``: the model's own chat-template tool calling (Qwen/Hermes ``<tool_call>`` blocks),
   what a user would get by prompting the model directly. Needs a ``chat``-format model.
 
+The ``umi`` systems run in one agent mode (``--mode``: alpha-umi, cmat, moa; see
+:mod:`umi_cli.eval.bfcl_modes`); under cmat each record also scores the actor's first, unchecked
+proposal, reported as the system ``<system> unchecked``.
+
 Parallel items are answered by one caller turn that writes several ``Action``/``Action Input``
 pairs (the caller is told nothing extra; the grammar allows a newline and another pair after each
 call). Irrelevance items are right when no call is made: the planner chooses conclusion or give up,
@@ -25,11 +29,11 @@ from typing import Any
 from umi_cli.agent.dialects import CHAT_STOPS
 from umi_cli.agent.native_calls import parse_native_calls
 from umi_cli.agent.role_base import Role
-from umi_cli.agent.roles import Caller, Planner
-from umi_cli.engine import Backend, complete, finish
+from umi_cli.engine import Backend, complete
 from umi_cli.engine.types import CompletionRequest, CompletionStats
 from umi_cli.errors import UmiError
 from umi_cli.eval.bfcl_data import BfclItem, check
+from umi_cli.eval.bfcl_modes import MODE_TURNS, ModeTurn
 from umi_cli.eval.bfcl_tools import BfclToolset, parse_caller_calls
 from umi_cli.tools.toolbox import Toolbox
 
@@ -63,7 +67,10 @@ def with_constraint(roles: Roles, constrain: bool) -> dict[str, Role]:
 class BfclRunner:
     """Predicts and scores BFCL items for each system over one loaded profile."""
 
-    def __init__(self, roles: Roles, *, grammar: GrammarBuilder | None = None) -> None:
+    def __init__(
+        self, roles: Roles, *, grammar: GrammarBuilder | None = None, mode: str = "alpha-umi"
+    ) -> None:
+        self.turn: ModeTurn = MODE_TURNS[mode]
         self.constrained = with_constraint(roles, True)
         self.free = with_constraint(roles, False)
         self.grammar = grammar or multi_call_grammar
@@ -82,25 +89,31 @@ class BfclRunner:
         toolset = BfclToolset(item.functions)
         failure = None
         judged = None  # the planner judge's P(yes), when it was asked
+        extra: dict[str, Any] = {}
         try:
             if system == "native":
                 decision, raw, parsed, stats = self._native(item, toolset)
             else:
                 roles = self.constrained if system == "umi" else self.free
-                decision, raw, parsed, stats, judged = self._umi(
-                    item, toolset, roles, system == "umi"
+                grammar_for = (
+                    (lambda names: self.grammar(item, toolset.only(names)))
+                    if system == "umi"
+                    else None
                 )
+                turn = self.turn(roles, item.request, Toolbox([toolset]).documents(), grammar_for)
+                decision, raw, stats, judged = turn.decision, turn.raw, turn.stats, turn.judge
+                parsed = parse_caller_calls(raw) if decision == "caller" else []
+                extra = {key: value for key, value in turn.extra.items() if key != "thought"}
         except UmiError as exc:  # e.g. a prompt that does not fit: scored as wrong
             failure = str(exc)
             decision, raw, parsed, stats = "error", "", [], CompletionStats()
-        calls: list[dict[str, Any]] = []
-        if failure is not None:
-            correct, error = False, failure
-        elif any(arguments is None for _name, arguments in parsed):
-            correct, error = False, "unparsable call arguments"
-        else:
-            calls = [toolset.to_bfcl(name, arguments or {}) for name, arguments in parsed]
-            correct, error = check(item, calls)
+        calls, correct, error = _scored(item, toolset, parsed, failure)
+        unchecked = extra.get("unchecked")
+        if unchecked is not None:  # cmat: the actor's first proposal, before the checker
+            first = (
+                parse_caller_calls(unchecked["raw"]) if unchecked["decision"] == "caller" else []
+            )
+            unchecked["correct"] = _scored(item, toolset, first, None)[1]
         return {
             "id": f"{system}:{item.id}",
             "item": item.id,
@@ -114,29 +127,8 @@ class BfclRunner:
             "stats": stats.to_dict(),
             "seconds": round(time.perf_counter() - started, 3),
             "judge": judged,
+            **extra,
         }
-
-    def _umi(
-        self, item: BfclItem, toolset: BfclToolset, roles: Roles, constrain: bool
-    ) -> tuple[
-        str, str, list[tuple[str, dict[str, Any] | None]], CompletionStats, dict[str, float] | None
-    ]:
-        """Decision, raw text, parsed calls, figures and the planner judge's P(yes)."""
-        planner, caller = roles["planner"], roles["caller"]
-        assert isinstance(planner, Planner) and isinstance(caller, Caller)
-        documents = Toolbox([toolset]).documents()
-        history = [{"from": "user", "value": item.request}]
-        plan = finish(planner.plan(documents, history))
-        judged = plan.output.judge
-        if plan.output.decision != "caller":
-            return plan.output.decision, plan.output.text, [], plan.stats, judged
-        history.append({"from": "assistant", "value": plan.output.text})
-        grammar_for = (lambda names: self.grammar(item, toolset.only(names))) if constrain else None
-        call = finish(caller.call(documents, history, plan.output.text, grammar_for=grammar_for))
-        parsed = parse_caller_calls(call.raw)
-        if not parsed and call.output.name:  # e.g. no newline before "Action Input:"
-            parsed = [(call.output.name, call.output.arguments_dict())]
-        return "caller", call.raw, parsed, plan.stats + call.stats, judged
 
     def _native(
         self, item: BfclItem, toolset: BfclToolset
@@ -159,6 +151,22 @@ class BfclRunner:
         return ("caller" if parsed else "answer"), done.text, parsed, done.stats
 
 
+def _scored(
+    item: BfclItem,
+    toolset: BfclToolset,
+    parsed: list[tuple[str, dict[str, Any] | None]],
+    failure: str | None,
+) -> tuple[list[dict[str, Any]], bool, str | None]:
+    """The BFCL calls read from ``parsed``, whether they are right, and why not."""
+    if failure is not None:
+        return [], False, failure
+    if any(arguments is None for _name, arguments in parsed):
+        return [], False, "unparsable call arguments"
+    calls = [toolset.to_bfcl(name, arguments or {}) for name, arguments in parsed]
+    correct, error = check(item, calls)
+    return calls, correct, error
+
+
 def native_prompt(model: Backend, request: str, tools: list[dict[str, Any]]) -> str:
     """The chat prompt with tools, rendered by the model's own chat template."""
     return model.render_chat([{"role": "user", "content": request}], tools=tools)
@@ -167,12 +175,18 @@ def native_prompt(model: Backend, request: str, tools: list[dict[str, Any]]) -> 
 def accuracy_table(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """``{system: {category: {"correct", "total", "accuracy"}, ..., "overall": ...}}``."""
     table: dict[str, dict[str, Any]] = {}
-    for record in records:
-        per_system = table.setdefault(record["system"], {})
+    rows = [(record["system"], record["correct"], record) for record in records]
+    rows += [  # cmat: the actor's first proposals, scored as a system of their own
+        (f"{record['system']} unchecked", record["unchecked"]["correct"], record)
+        for record in records
+        if "unchecked" in record
+    ]
+    for system, correct, record in rows:
+        per_system = table.setdefault(system, {})
         for key in (record["category"], "overall"):
             cell = per_system.setdefault(key, {"correct": 0, "total": 0})
             cell["total"] += 1
-            cell["correct"] += int(bool(record["correct"]))
+            cell["correct"] += int(bool(correct))
     for per_system in table.values():
         for cell in per_system.values():
             cell["accuracy"] = 100.0 * cell["correct"] / cell["total"]

@@ -29,6 +29,11 @@ def toolbench_table(label: str, metrics: dict[str, Any]) -> Table:
     for key in METRIC_KEYS:
         table.add_column(METRIC_TITLES[key], justify="right")
     table.add_row(f"[bold]{label}[/bold]", *(_cell(metrics.get(key)) for key in METRIC_KEYS))
+    unchecked = metrics.get("unchecked")
+    if unchecked is not None:  # cmat: the same actor's first proposals, no checker
+        table.add_row(
+            "actor without the checker", *(_cell(unchecked.get(key)) for key in METRIC_KEYS)
+        )
     table.add_section()
     for name, row in PAPER_ROWS.items():
         table.add_row(f"[dim]{name}[/dim]", *(f"[dim]{row[key]:.2f}[/dim]" for key in METRIC_KEYS))
@@ -37,6 +42,12 @@ def toolbench_table(label: str, metrics: dict[str, Any]) -> Table:
         f"{metrics['samples']} samples ({metrics['call_samples']} call, "
         f"{metrics['finish_samples']} finish)"
         + (f"; {seconds:.1f} s per sample" if seconds is not None else "")
+        + (
+            f" ({unchecked['seconds_per_sample']:.1f} s without the checker, which changed "
+            f"{unchecked['changed_by_checker']} predictions)"
+            if unchecked is not None
+            else ""
+        )
         + ". Paper rows: the full 400-trajectory test set."
     )
     return table

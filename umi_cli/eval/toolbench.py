@@ -129,17 +129,7 @@ def evaluate_sample(
     except UmiError as exc:  # e.g. a prompt that does not fit: a failed prediction, not a crash
         error = str(exc)
         predicted, stats = {"decision": "error", "api": None, "arguments": None, "answer": None}, {}
-    scores = score_step(
-        reference_decision=sample.decision,
-        predicted_decision=predicted["decision"],
-        tool_names=sample.tool_names,
-        reference_api=sample.call.api if sample.call else None,
-        reference_arguments=sample.call.arguments if sample.call else None,
-        predicted_api=predicted["api"],
-        predicted_arguments=predicted["arguments"],
-        reference_answer=sample.answer,
-        predicted_answer=predicted["answer"],
-    )
+    scores = _scores(sample, predicted)
     record = {
         "id": sample.id,
         "reference": {
@@ -155,7 +145,24 @@ def evaluate_sample(
     }
     if error is not None:
         record["error"] = error
+    unchecked = predicted.get("unchecked")
+    if unchecked is not None:  # cmat: the actor's first proposal, before the checker
+        record["unchecked_scores"] = _scores(sample, unchecked)
     return record
+
+
+def _scores(sample: StepSample, predicted: Mapping[str, Any]) -> dict[str, float | None]:
+    return score_step(
+        reference_decision=sample.decision,
+        predicted_decision=predicted["decision"],
+        tool_names=sample.tool_names,
+        reference_api=sample.call.api if sample.call else None,
+        reference_arguments=sample.call.arguments if sample.call else None,
+        predicted_api=predicted["api"],
+        predicted_arguments=predicted["arguments"],
+        reference_answer=sample.answer,
+        predicted_answer=predicted["answer"],
+    )
 
 
 def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -170,6 +177,25 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
     )
     metrics["generated_tokens"] = generated
     metrics["errors"] = sum(1 for record in records if record.get("error"))
+    if records and all("unchecked_scores" in record for record in records):
+        metrics["unchecked"] = _unchecked_metrics(records)
+    return metrics
+
+
+def _unchecked_metrics(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """cmat: the metrics of the actor's first proposals, as if no checker had run."""
+    metrics = aggregate(record["unchecked_scores"] for record in records)
+    seconds = sum(record["predicted"]["unchecked"]["seconds"] for record in records)
+    metrics["seconds_per_sample"] = seconds / len(records)
+    changed = sum(
+        1
+        for record in records
+        if any(
+            record["predicted"]["unchecked"][key] != record["predicted"].get(key)
+            for key in ("decision", "api", "arguments")
+        )
+    )
+    metrics["changed_by_checker"] = changed
     return metrics
 
 

@@ -4,11 +4,14 @@ The planner and caller predict as in ``alpha-umi``; the checker then judges the 
 against the sample (its request, reference history and tool documents). A rejected call goes
 back as a ``check`` turn and the step is predicted again, at most ``revisions`` times; the last
 proposal is the prediction (as ``--after-rejections send`` does in a run). The record keeps
-every verdict, so Act. EM, Arg. F1 and Hallu. with and without the checker can be compared.
+every verdict and, under ``unchecked``, the actor's first proposal with the seconds it took:
+that is the ``alpha-umi`` prediction (the same roles on the same history), so one run scores
+the step with and without the checker (:func:`umi_cli.eval.toolbench.evaluate_sample`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +37,8 @@ def predict_cmat(
     assert isinstance(planner, Planner) and isinstance(caller, Caller)
     assert isinstance(summarizer, Summarizer) and isinstance(checker, Checker)
     stats: dict[str, CompletionStats] = {}
+    started = time.perf_counter()
+    unchecked: dict[str, Any] | None = None
 
     def spent(role: str, figures: CompletionStats) -> None:
         stats[role] = stats.get(role, CompletionStats()) + figures
@@ -63,6 +68,8 @@ def predict_cmat(
         action = called.output
         arguments = action.arguments_dict()
         predicted.update(api=action.name, arguments=arguments, call=action.text)
+        if unchecked is None:
+            unchecked = _first_proposal(predicted, started)
         proposal = ProposedCall(0, 1, action.name, arguments, action.arguments)
         key = call_key(action.name, arguments, action.arguments)
         if key in rejected:  # the same call again: the same verdict
@@ -81,4 +88,14 @@ def predict_cmat(
         history = [*planned, turn]
     predicted["checks"] = checks
     predicted["revisions"] = max(len(checks) - 1, 0)
+    # a first step that was no call is never checked: the actor's prediction stands as it is
+    predicted["unchecked"] = unchecked or _first_proposal(predicted, started)
     return predicted, stats
+
+
+def _first_proposal(predicted: dict[str, Any], started: float) -> dict[str, Any]:
+    """What the actor proposed before any verdict, and the seconds it took to propose it."""
+    keys = ("decision", "api", "arguments", "answer")
+    return {key: predicted[key] for key in keys} | {
+        "seconds": round(time.perf_counter() - started, 3)
+    }

@@ -42,7 +42,9 @@ def predict_moa(roles: Roles, sample: StepSample, settings: MoaSettings) -> Pred
     """The mixture's prediction for one sample, and the figures of what ran."""
     team = MoaTeam.from_roles(roles, settings)
     stats: dict[str, CompletionStats] = {}
-    plan = _drain(steps.plan(team["planner"], settings, 1, sample.tools, sample.history), stats)
+    plan = drain_proposals(
+        steps.plan(team["planner"], settings, 1, sample.tools, sample.history), stats
+    )
     stats["planner"] = plan.stats
     predicted: dict[str, Any] = {
         "decision": plan.output.decision,
@@ -55,7 +57,7 @@ def predict_moa(roles: Roles, sample: StepSample, settings: MoaSettings) -> Pred
     history = [*sample.history, {"from": "assistant", "value": plan.output.text}]
     if plan.output.decision == "caller":
         calling = steps.call(team["caller"], settings, 1, sample.tools, history, plan.output.text)
-        called, agreed = _drain(calling, stats)
+        called, agreed = drain_proposals(calling, stats)
         if not agreed:  # an agreed call's figures are its proposal's, counted already
             stats["caller"] = called.stats
         predicted.update(
@@ -98,7 +100,7 @@ def _aggregated_answer(
 ) -> str:  # fmt: skip
     """The summarizer's proposals, then the aggregate answer written with them in view."""
     summarizing = team["summarizer"]
-    references = _drain(steps.summary_references(summarizing, settings, 1, history), stats)
+    references = drain_proposals(steps.summary_references(summarizing, settings, 1, history), stats)
     aggregator = summarizing.aggregating(references)
     assert isinstance(aggregator, Summarizer)
     answer = finish(aggregator.conclude(history))
@@ -106,7 +108,7 @@ def _aggregated_answer(
     return answer.output
 
 
-def _drain(events: Generator[Event, None, T], stats: dict[str, CompletionStats]) -> T:
+def drain_proposals(events: Generator[Event, None, T], stats: dict[str, CompletionStats]) -> T:
     """Run a mixture step to its end, adding its proposals' figures to ``stats``."""
     while True:
         try:
