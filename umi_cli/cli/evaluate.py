@@ -150,6 +150,32 @@ def _eval_options(**fields: Any) -> Any:
     return checked(RunOptions(**fields))
 
 
+MoaCallerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--moa-caller",
+        help="moa: agree (a call most proposals agree on is made, else aggregated; the "
+        "profile's rule by default), aggregate (always aggregated) or single (the caller alone).",
+    ),
+]
+
+
+def _moa_settings(options: Any) -> Any:
+    """The run's MoA settings (the profile's, with --moa-caller over them)."""
+    from umi_cli.agent.moa.team import settings_of
+
+    return settings_of(options) if options.mode == "moa" else None
+
+
+def _moa_flag(mode: str, moa_caller: str | None) -> dict[str, Any]:
+    """``--moa-caller`` as a settings mapping; outside ``--mode moa`` it is a usage error."""
+    if moa_caller is None:
+        return {}
+    if mode != "moa":
+        raise UsageError(f"--moa-caller applies to --mode moa only (this run is --mode {mode})")
+    return {"caller_rule": moa_caller}
+
+
 def _check_common(limit: int | None, temperature: float | None, prompt_style: str) -> None:
     from umi_cli.agent.chat_prompts import PROMPT_STYLES
 
@@ -192,6 +218,7 @@ def toolbench(
     max_tokens: MaxTokensOption = None,
     n_gpu_layers: GpuLayersOption = None,
     no_judge: NoJudgeOption = False,
+    moa_caller: MoaCallerOption = None,
     teacher_forced: Annotated[
         bool,
         typer.Option(
@@ -234,12 +261,14 @@ def toolbench(
         "sample_seed": sample_seed,
         "judge": not no_judge,
         "teacher_forced": teacher_forced,
+        **({"moa_caller": moa_caller} if moa_caller else {}),  # earlier folders stay resumable
     }
     options = _eval_options(
         profile=profile, mode=mode, constrain=constrain, prompt_style=prompt_style,
         temperature=temperature, seed=seed, max_tokens=max_tokens, n_gpu_layers=n_gpu_layers,
-        judge=not no_judge,
+        judge=not no_judge, moa=_moa_flag(mode, moa_caller),
     )  # fmt: skip
+    moa = _moa_settings(options)
     pool = BackendPool(PoolSettings(n_gpu_layers=n_gpu_layers))
     with pool, _results(output, settings) as folder:
         loaded: list[Any] = []
@@ -247,7 +276,7 @@ def toolbench(
         def predict(sample: Any) -> dict[str, Any]:
             if not loaded:  # load models only when something is left to predict
                 loaded.append(open_roles(options, pool))
-            return evaluate_sample(loaded[0], sample, mode, teacher_forced=teacher_forced)
+            return evaluate_sample(loaded[0], sample, mode, teacher_forced=teacher_forced, moa=moa)
 
         records = _run_pending(samples, lambda s: s.id, predict, folder, "toolbench")
         order = {sample.id: index for index, sample in enumerate(samples)}
@@ -299,6 +328,7 @@ def bfcl(
     max_tokens: MaxTokensOption = None,
     n_gpu_layers: GpuLayersOption = None,
     no_judge: NoJudgeOption = False,
+    moa_caller: MoaCallerOption = None,
 ) -> None:
     """BFCL function calling: our planner + caller vs the model's native tool calling."""
     from umi_cli.compose import open_roles
@@ -326,14 +356,15 @@ def bfcl(
         "max_tokens": max_tokens,
         "judge": not no_judge,
         **({"mode": mode} if mode != "alpha-umi" else {}),  # earlier folders stay resumable
+        **({"moa_caller": moa_caller} if moa_caller else {}),
     }
     options = _eval_options(
         profile=profile, mode=mode, constrain=True, prompt_style=prompt_style,
         temperature=temperature, seed=seed, max_tokens=max_tokens, n_gpu_layers=n_gpu_layers,
-        judge=not no_judge,
+        judge=not no_judge, moa=_moa_flag(mode, moa_caller),
     )  # fmt: skip
     pool = BackendPool(PoolSettings(n_gpu_layers=n_gpu_layers))
-    runner = BfclRunner(open_roles(options, pool), mode=mode)
+    runner = BfclRunner(open_roles(options, pool), mode=mode, moa=_moa_settings(options))
     unsupported = [name for name in systems if not runner.supports(name)]
     if unsupported and system:
         raise UsageError(

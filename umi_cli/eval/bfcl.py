@@ -27,13 +27,14 @@ from dataclasses import replace
 from typing import Any
 
 from umi_cli.agent.dialects import CHAT_STOPS
+from umi_cli.agent.moa.settings import MoaSettings
 from umi_cli.agent.native_calls import parse_native_calls
 from umi_cli.agent.role_base import Role
 from umi_cli.engine import Backend, complete
 from umi_cli.engine.types import CompletionRequest, CompletionStats
 from umi_cli.errors import UmiError
 from umi_cli.eval.bfcl_data import BfclItem, check
-from umi_cli.eval.bfcl_modes import MODE_TURNS, ModeTurn
+from umi_cli.eval.bfcl_modes import ModeTurn, mode_turn
 from umi_cli.eval.bfcl_tools import BfclToolset, parse_caller_calls
 from umi_cli.tools.toolbox import Toolbox
 
@@ -68,9 +69,14 @@ class BfclRunner:
     """Predicts and scores BFCL items for each system over one loaded profile."""
 
     def __init__(
-        self, roles: Roles, *, grammar: GrammarBuilder | None = None, mode: str = "alpha-umi"
+        self,
+        roles: Roles,
+        *,
+        grammar: GrammarBuilder | None = None,
+        mode: str = "alpha-umi",
+        moa: MoaSettings | None = None,
     ) -> None:
-        self.turn: ModeTurn = MODE_TURNS[mode]
+        self.turn: ModeTurn = mode_turn(mode, moa)
         self.constrained = with_constraint(roles, True)
         self.free = with_constraint(roles, False)
         self.grammar = grammar or multi_call_grammar

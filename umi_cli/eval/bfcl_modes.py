@@ -161,9 +161,14 @@ def _json(arguments: dict[str, Any]) -> str:
     return json.dumps(arguments, ensure_ascii=False)
 
 
-#: The agent modes ``umi eval bfcl --mode`` runs the ``umi`` systems in.
+#: The agent modes ``umi eval bfcl --mode`` runs the ``umi`` systems in (moa with defaults).
 MODE_TURNS: dict[str, ModeTurn] = {
     "alpha-umi": alpha_umi_turn,
     "cmat": cmat_turn,
     "moa": moa_turn_with(),
 }
+
+
+def mode_turn(mode: str, moa: MoaSettings | None = None) -> ModeTurn:
+    """The answer of ``mode``; ``moa``: the run's MoA settings for the moa mode."""
+    return moa_turn_with(moa) if mode == "moa" and moa is not None else MODE_TURNS[mode]

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from umi_cli.agent.moa.settings import MoaSettings
 from umi_cli.agent.role_base import Role
 from umi_cli.agent.roles import Backbone, Caller, Planner, Summarizer
 from umi_cli.engine import finish
@@ -81,7 +82,7 @@ PREDICTORS: dict[str, Callable[[Roles, StepSample], Prediction]] = {
     "alpha-umi": predict_alpha_umi,
     "backbone": predict_backbone,
     "cmat": predict_cmat,  # the planner + caller with the checker and its revisions
-    "moa": moa_predictor(),  # evaluate.py may bind the run's settings: moa_predictor(settings)
+    "moa": moa_predictor(),  # the defaults; evaluate_sample(moa=...) takes the run's settings
 }
 
 
@@ -112,17 +113,25 @@ SUMMARIZERS: dict[str, Callable[[Roles, StepSample], Prediction]] = {
 
 
 def evaluate_sample(
-    roles: Roles, sample: StepSample, mode: str, *, teacher_forced: bool = False
+    roles: Roles,
+    sample: StepSample,
+    mode: str,
+    *,
+    teacher_forced: bool = False,
+    moa: MoaSettings | None = None,
 ) -> dict[str, Any]:
     """One predictions-file record: reference, prediction, scores, per-role figures.
 
     ``teacher_forced``: a conclusion sample answered after the reference planner turn
-    (:data:`SUMMARIZERS`). A role failing with a UmiError (a prompt that cannot fit, say) makes
+    (:data:`SUMMARIZERS`). ``moa``: the run's MoA settings (layers, caller rule) for the moa
+    mode, else its defaults. A role failing with a UmiError (a prompt that cannot fit, say) makes
     a failed prediction (decision ``"error"``, the message under ``"error"``), which scores 0
     where it applies.
     """
     started = time.perf_counter()
     predict = (SUMMARIZERS if teacher_forced else PREDICTORS)[mode]
+    if mode == "moa" and moa is not None:
+        predict = (moa_summary_predictor if teacher_forced else moa_predictor)(moa)
     error = None
     try:
         predicted, stats = predict(roles, sample)
