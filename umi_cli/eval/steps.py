@@ -111,3 +111,10 @@ def select(samples: list[StepSample], limit: int | None, seed: int | None) -> li
     if seed is not None:
         random.Random(seed).shuffle(chosen)
     return chosen if limit is None else chosen[:limit]
+
+
+def prediction(decision: str, planner: str | None, **known: Any) -> dict[str, Any]:
+    """A step's prediction record: the decision, the planner text, and what else was predicted
+    (``api``, ``arguments``, ``call``, ``answer``; None where nothing was)."""
+    empty = {"api": None, "arguments": None, "call": None, "answer": None}
+    return {"decision": decision, "planner": planner, **empty, **known}

@@ -19,7 +19,7 @@ from umi_cli.engine import finish
 from umi_cli.engine.types import CompletionStats
 from umi_cli.errors import UmiError
 from umi_cli.eval.metrics import aggregate, score_step
-from umi_cli.eval.steps import StepSample
+from umi_cli.eval.steps import StepSample, prediction
 from umi_cli.eval.toolbench_cmat import predict_cmat
 from umi_cli.eval.toolbench_moa import forced_prediction, moa_predictor, moa_summary_predictor
 
@@ -35,15 +35,7 @@ def predict_alpha_umi(roles: Roles, sample: StepSample) -> Prediction:
     stats: dict[str, CompletionStats] = {}
     plan = finish(planner.plan(sample.tools, sample.history))
     stats["planner"] = plan.stats
-    predicted: dict[str, Any] = {
-        "decision": plan.output.decision,
-        "planner": plan.output.text,
-        "api": None,
-        "arguments": None,
-        "call": None,
-        "answer": None,
-        "judge": plan.output.judge,
-    }
+    predicted = prediction(plan.output.decision, plan.output.text, judge=plan.output.judge)
     history = [*sample.history, {"from": "assistant", "value": plan.output.text}]
     if plan.output.decision == "caller":
         call = finish(caller.call(sample.tools, history, plan.output.text))
@@ -66,14 +58,9 @@ def predict_backbone(roles: Roles, sample: StepSample) -> Prediction:
     assert isinstance(backbone, Backbone)
     step = finish(backbone.step(sample.tools, sample.history))
     out = step.output
-    predicted: dict[str, Any] = {
-        "decision": out.decision,
-        "planner": out.thought,
-        "api": out.call.name if out.call else None,
-        "arguments": out.call.arguments_dict() if out.call else None,
-        "call": out.call.text if out.call else None,
-        "answer": out.answer,
-    }
+    predicted = prediction(out.decision, out.thought, answer=out.answer)
+    if out.call:
+        predicted.update(api=out.call.name, arguments=out.call.arguments_dict(), call=out.call.text)
     return predicted, {"backbone": step.stats}
 
 
@@ -137,7 +124,7 @@ def evaluate_sample(
         predicted, stats = predict(roles, sample)
     except UmiError as exc:  # e.g. a prompt that does not fit: a failed prediction, not a crash
         error = str(exc)
-        predicted, stats = {"decision": "error", "api": None, "arguments": None, "answer": None}, {}
+        predicted, stats = prediction("error", None), {}
     scores = _scores(sample, predicted)
     record = {
         "id": sample.id,

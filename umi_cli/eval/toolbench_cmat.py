@@ -22,7 +22,7 @@ from umi_cli.agent.role_base import Role
 from umi_cli.agent.roles import Caller, Planner, Summarizer
 from umi_cli.engine import finish
 from umi_cli.engine.types import CompletionStats
-from umi_cli.eval.steps import StepSample
+from umi_cli.eval.steps import StepSample, prediction
 
 #: Revisions of a rejected call (the run's ``--check-revisions`` default).
 REVISIONS = 2
@@ -52,10 +52,7 @@ def predict_cmat(
         plan = finish(planner.plan(sample.tools, history))
         spent("planner", plan.stats)
         thought = plan.output
-        predicted = {
-            "decision": thought.decision, "planner": thought.text, "api": None,
-            "arguments": None, "call": None, "answer": None,
-        }  # fmt: skip
+        predicted = prediction(thought.decision, thought.text)
         planned = [*history, {"from": "assistant", "value": thought.text}]
         if thought.decision != "caller":
             if thought.decision == "conclusion" and sample.decision == "conclusion":

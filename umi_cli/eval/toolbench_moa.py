@@ -21,7 +21,7 @@ from umi_cli.agent.role_base import Role
 from umi_cli.agent.roles import Summarizer
 from umi_cli.engine import finish
 from umi_cli.engine.types import CompletionStats
-from umi_cli.eval.steps import StepSample
+from umi_cli.eval.steps import StepSample, prediction
 
 T = TypeVar("T")
 Roles = Mapping[str, Role]
@@ -46,14 +46,7 @@ def predict_moa(roles: Roles, sample: StepSample, settings: MoaSettings) -> Pred
         steps.plan(team["planner"], settings, 1, sample.tools, sample.history), stats
     )
     stats["planner"] = plan.stats
-    predicted: dict[str, Any] = {
-        "decision": plan.output.decision,
-        "planner": plan.output.text,
-        "api": None,
-        "arguments": None,
-        "call": None,
-        "answer": None,
-    }
+    predicted = prediction(plan.output.decision, plan.output.text)
     history = [*sample.history, {"from": "assistant", "value": plan.output.text}]
     if plan.output.decision == "caller":
         calling = steps.call(team["caller"], settings, 1, sample.tools, history, plan.output.text)
@@ -88,10 +81,7 @@ def moa_summary_predictor(
 
 def forced_prediction(sample: StepSample, answer: str) -> dict[str, Any]:
     """The prediction record of a teacher-forced conclusion (the reference planner turn)."""
-    return {
-        "decision": "conclusion", "planner": sample.planner_text, "api": None,
-        "arguments": None, "call": None, "answer": answer,
-    }  # fmt: skip
+    return prediction("conclusion", sample.planner_text, answer=answer)
 
 
 def _aggregated_answer(
