@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 
 from umi_cli.agent.answering import grounded_answer
 from umi_cli.agent.context import AttemptEnd, RunContext
 from umi_cli.agent.events import Event, Observation, PlannerThought
+from umi_cli.agent.format import Decision, PlannerOutput
 from umi_cli.agent.modes.base import ModeOutcome, ModeSpec
 from umi_cli.agent.options import RunOptions
-from umi_cli.agent.role_base import Role
+from umi_cli.agent.role_base import Role, RoleResult
 from umi_cli.agent.roles import ALL_DECISIONS, Caller, Planner, Summarizer
 
 
@@ -30,34 +31,13 @@ class AlphaUmiMode:
         return (yield from ctx.attempts(self.attempt))
 
     def attempt(self, ctx: RunContext, attempt: int) -> Generator[Event, None, AttemptEnd]:
-        calls = 0
-        while True:
-            step, budget_spent = yield from ctx.next_step(attempt, calls)
-            decisions = ("conclusion",) if budget_spent else ALL_DECISIONS
-            planning = self.planner.plan(ctx.documents, ctx.history(), decisions=decisions)
-            planned = yield from ctx.stream(step, "planner", planning)
-            thought = planned.output
-            yield ctx.emit(
-                PlannerThought(
-                    step,
-                    thought.text,
-                    thought.decision,
-                    planned.stats,
-                    attempt=attempt,
-                    truncated=planned.truncated,
-                    judge=thought.judge,
-                )
-            )
-            if thought.decision == "give up":
-                return "gave_up", thought.text
-            if thought.decision == "conclusion":
-                return (yield from self.conclude(ctx, step, attempt))
-            calls += 1
-            observation = yield from self.call(ctx, step, attempt, thought.text)
-            if observation.reused_from is not None:
-                # The planner asked again for what it already has: everything the APIs can give
-                # on this path is in the history, so the summarizer answers from it now.
-                return (yield from self.conclude(ctx, step, attempt))
+        return (yield from planned_steps(ctx, attempt, self.plan, self.call, self.conclude))
+
+    def plan(
+        self, ctx: RunContext, step: int, attempt: int, decisions: Sequence[Decision]
+    ) -> Generator[Event, None, RoleResult[PlannerOutput]]:
+        planning = self.planner.plan(ctx.documents, ctx.history(), decisions=decisions)
+        return (yield from ctx.stream(step, "planner", planning))
 
     def conclude(
         self, ctx: RunContext, step: int, attempt: int
@@ -82,6 +62,50 @@ class AlphaUmiMode:
                 step, attempt, called.output, called.stats, truncated=called.truncated
             )
         )
+
+
+#: A mode's planner turn: (ctx, step, attempt, allowed decisions) -> the planner's result.
+PlanStep = Callable[
+    [RunContext, int, int, Sequence[Decision]], Generator[Event, None, RoleResult[PlannerOutput]]
+]
+#: A mode's call: (ctx, step, attempt, thought) -> the observation.
+CallStep = Callable[[RunContext, int, int, str], Generator[Event, None, Observation]]
+#: A mode's answer: (ctx, step, attempt) -> how the attempt ends.
+ConcludeStep = Callable[[RunContext, int, int], Generator[Event, None, AttemptEnd]]
+
+
+def planned_steps(
+    ctx: RunContext, attempt: int, plan: PlanStep, call: CallStep, conclude: ConcludeStep
+) -> Generator[Event, None, AttemptEnd]:
+    """One attempt of α-UMi steps: the planner thinks and decides, then a call and its
+    observation, until it concludes or gives up (modes differ in how they plan, call, answer)."""
+    calls = 0
+    while True:
+        step, budget_spent = yield from ctx.next_step(attempt, calls)
+        decisions = ("conclusion",) if budget_spent else ALL_DECISIONS
+        planned = yield from plan(ctx, step, attempt, decisions)
+        thought = planned.output
+        yield ctx.emit(
+            PlannerThought(
+                step,
+                thought.text,
+                thought.decision,
+                planned.stats,
+                attempt=attempt,
+                truncated=planned.truncated,
+                judge=thought.judge,
+            )
+        )
+        if thought.decision == "give up":
+            return "gave_up", thought.text
+        if thought.decision == "conclusion":
+            return (yield from conclude(ctx, step, attempt))
+        calls += 1
+        observation = yield from call(ctx, step, attempt, thought.text)
+        if observation.reused_from is not None:
+            # The planner asked again for what it already has: everything the APIs can give
+            # on this path is in the history, so the summarizer answers from it now.
+            return (yield from conclude(ctx, step, attempt))
 
 
 def _build(roles: Mapping[str, Role], options: RunOptions) -> AlphaUmiMode:

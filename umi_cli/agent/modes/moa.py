@@ -15,14 +15,16 @@ from typing import TypeVar
 
 from umi_cli.agent.answering import found_something, grounded_answer
 from umi_cli.agent.context import AttemptEnd, Cancelled, RunContext
-from umi_cli.agent.events import Event, FinalAnswer, Observation, PlannerThought, TokenDelta
+from umi_cli.agent.events import Event, FinalAnswer, Observation, TokenDelta
+from umi_cli.agent.format import Decision, PlannerOutput
 from umi_cli.agent.moa import steps
 from umi_cli.agent.moa.settings import MoaSettings
 from umi_cli.agent.moa.team import MOA_ROLES, MoaTeam, seed_of, settings_of
+from umi_cli.agent.modes.alpha_umi import planned_steps
 from umi_cli.agent.modes.base import Member, ModeOutcome, ModeSpec
 from umi_cli.agent.options import RunOptions
 from umi_cli.agent.role_base import Role, RoleResult
-from umi_cli.agent.roles import ALL_DECISIONS, Summarizer
+from umi_cli.agent.roles import Summarizer
 
 T = TypeVar("T")
 
@@ -54,39 +56,17 @@ class MoaMode:
         return "answered"
 
     def attempt(self, ctx: RunContext, attempt: int) -> Generator[Event, None, AttemptEnd]:
-        calls = 0
-        while True:
-            step, budget_spent = yield from ctx.next_step(attempt, calls)
-            decisions = ("conclusion",) if budget_spent else ALL_DECISIONS
-            planning = steps.plan(
-                self.team["planner"],
-                self.settings,
-                step,
-                ctx.documents,
-                ctx.history(),
-                decisions=decisions,
-                attempt=attempt,
-            )
-            planned = yield from _through(ctx, planning)
-            thought = planned.output
-            yield ctx.emit(
-                PlannerThought(
-                    step,
-                    thought.text,
-                    thought.decision,
-                    planned.stats,
-                    attempt=attempt,
-                    truncated=planned.truncated,
-                )
-            )
-            if thought.decision == "give up":
-                return "gave_up", thought.text
-            if thought.decision == "conclusion":
-                return (yield from self.conclude(ctx, step, attempt))
-            calls += 1
-            observation = yield from self.call(ctx, step, attempt, thought.text)
-            if observation.reused_from is not None:  # nothing new can come: answer now
-                return (yield from self.conclude(ctx, step, attempt))
+        return (yield from planned_steps(ctx, attempt, self.plan, self.call, self.conclude))
+
+    def plan(
+        self, ctx: RunContext, step: int, attempt: int, decisions: Sequence[Decision]
+    ) -> Generator[Event, None, RoleResult[PlannerOutput]]:
+        """The planner's proposals, then the aggregator's thought under the decision grammar."""
+        planning = steps.plan(
+            self.team["planner"], self.settings, step, ctx.documents, ctx.history(),
+            decisions=decisions, attempt=attempt,
+        )  # fmt: skip
+        return (yield from _through(ctx, planning))
 
     def call(
         self, ctx: RunContext, step: int, attempt: int, thought: str
