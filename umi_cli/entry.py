@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-EXIT_INTERRUPTED = 130
+from umi_cli.errors import EXIT_INTERRUPTED
 
 
 def main() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+#: The exit code of a run cancelled by Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+
 
 class UmiError(Exception):
     """A failure the user can fix; the message is one line naming what and how to fix it.

@@ -7,7 +7,6 @@ each proposal and the answer as events.
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -25,9 +24,6 @@ from umi_cli.cli.moa_flags import (
     ProposerTemperatureOption,
     moa_mapping,
 )
-from umi_cli.errors import UsageError
-
-EXIT_INTERRUPTED = 130
 
 AskModeOption = Annotated[
     str | None,
@@ -79,23 +75,13 @@ def ask(
 
     Exit codes: 0 answered, 1 failed, 2 usage, 130 interrupted.
     """
+    from umi_cli.cli.one_task import check_output_flags, drive, exit_after, opened, task_view
     from umi_cli.compose import open_question_agent
     from umi_cli.engine import BackendPool, PoolSettings
     from umi_cli.runlog.writer import RunSetting, run_loggers
-    from umi_cli.ui.consumers import (
-        AnswerPrinter,
-        EventConsumer,
-        Fanout,
-        JsonLinesWriter,
-        RunTally,
-    )
-    from umi_cli.ui.live import LiveRenderer
-    from umi_cli.ui.pump import pump
+    from umi_cli.ui.consumers import Fanout, RunTally
 
-    if json_lines and quiet:
-        raise UsageError("--json and --quiet cannot be used together: pick one")
-    if stream_tokens and not json_lines:
-        raise UsageError("--stream-tokens only applies with --json")
+    check_output_flags(json_lines, quiet, stream_tokens)
     text = common.read_task(question, "QUESTION")
     moa = moa_mapping(
         {
@@ -114,31 +100,9 @@ def ask(
     errors = Console(stderr=True)
     log_for = run_loggers(no_log=no_log, command="ask")
     with BackendPool(PoolSettings(n_gpu_layers=n_gpu_layers)) as pool:
-        if human:
-            with errors.status(f"loading the {options.profile} models…"):
-                agent = open_question_agent(options, pool)
-        else:
-            agent = open_question_agent(options, pool)
+        agent = opened(lambda: open_question_agent(options, pool), options.profile, human, errors)
         with agent:
-            view: EventConsumer
-            if json_lines:
-                view = JsonLinesWriter(sys.stdout, tokens=stream_tokens)
-            elif quiet:
-                view = AnswerPrinter(sys.stdout, sys.stderr)
-            else:
-                view = LiveRenderer(Console())
-            consumer = Fanout(view, RunTally(), log_for(lambda: RunSetting.of_agent(agent)))
-            try:
-                result = pump(
-                    agent.run(text),
-                    consumer,
-                    cancel=agent.cancel,
-                    on_interrupt=lambda: errors.print("[yellow]cancelling… (Ctrl-C again to quit)"),
-                )
-            finally:
-                consumer.close()
-    if result.interrupted:
-        errors.print("umi: cancelled", style="yellow", highlight=False)
-        raise typer.Exit(EXIT_INTERRUPTED)
-    outcome = result.finished.outcome if result.finished else None
-    raise typer.Exit(common.exit_code(outcome))
+            log = log_for(lambda: RunSetting.of_agent(agent))
+            view = task_view(json_lines, quiet, stream_tokens)
+            result = drive(agent, text, Fanout(view, RunTally(), log), errors)
+    exit_after(result, errors)

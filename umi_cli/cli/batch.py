@@ -31,7 +31,7 @@ from umi_cli.cli.batch_files import (
     read_results,
     read_tasks,
 )
-from umi_cli.errors import UmiError
+from umi_cli.errors import EXIT_INTERRUPTED, UmiError
 from umi_cli.ui.batch_view import BatchSummary, batch_progress
 from umi_cli.ui.consumers import RunTally
 
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from umi_cli.agent.modes import Mode
     from umi_cli.engine import BackendPool
 
-EXIT_INTERRUPTED = 130
 T = TypeVar("T")
 R = TypeVar("R")
 

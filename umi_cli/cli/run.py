@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,12 +10,8 @@ from rich.console import Console
 
 from umi_cli.agent.options import RunOptions
 from umi_cli.cli import common
-from umi_cli.errors import UsageError
-from umi_cli.ui.consumers import AnswerPrinter, EventConsumer, Fanout, JsonLinesWriter, RunTally
-from umi_cli.ui.live import LiveRenderer
-from umi_cli.ui.pump import pump
-
-EXIT_INTERRUPTED = 130
+from umi_cli.cli.one_task import check_output_flags, drive, exit_after, opened, task_view
+from umi_cli.ui.consumers import Fanout, RunTally
 
 
 def register(app: typer.Typer) -> None:
@@ -54,47 +49,20 @@ def run(
     from umi_cli.engine import BackendPool, PoolSettings
     from umi_cli.runlog.writer import RunSetting, run_loggers
 
-    if json_lines and quiet:
-        raise UsageError("--json and --quiet cannot be used together: pick one")
-    if stream_tokens and not json_lines:
-        raise UsageError("--stream-tokens only applies with --json")
+    check_output_flags(json_lines, quiet, stream_tokens)
     text = common.read_task(task)
     human = not (json_lines or quiet)
     errors = Console(stderr=True)
     log_for = run_loggers(no_log=no_log, command="run")  # a bad settings.yaml stops here
     pool = BackendPool(PoolSettings(n_gpu_layers=options.n_gpu_layers))
     with pool, common.demo_tools(options, demo) as options:
-        if human:
-            with errors.status(f"loading the {options.profile} models…"):
-                agent = open_agent(options, pool)
-        else:
-            agent = open_agent(options, pool)
+        agent = opened(lambda: open_agent(options, pool), options.profile, human, errors)
         with agent:
-            tally = RunTally()
-            view: EventConsumer
-            if json_lines:
-                view = JsonLinesWriter(sys.stdout, tokens=stream_tokens)
-            elif quiet:
-                view = AnswerPrinter(sys.stdout, sys.stderr)
-            else:
-                view = LiveRenderer(Console())
             recorder = TraceRecorder(agent.toolbox.documents(), options.to_dict())
             log = log_for(lambda: RunSetting.of_agent(agent))
-            consumer = Fanout(view, tally, recorder, log)
-            try:
-                result = pump(
-                    agent.run(text),
-                    consumer,
-                    cancel=agent.cancel,
-                    on_interrupt=lambda: errors.print("[yellow]cancelling… (Ctrl-C again to quit)"),
-                )
-            finally:
-                consumer.close()
+            view = task_view(json_lines, quiet, stream_tokens)
+            result = drive(agent, text, Fanout(view, RunTally(), recorder, log), errors)
             recorded = recorder.trace()
             if trace is not None and recorded is not None:
                 write_trace(trace, recorded)
-    if result.interrupted:
-        errors.print("umi: cancelled", style="yellow", highlight=False)
-        raise typer.Exit(EXIT_INTERRUPTED)
-    outcome = result.finished.outcome if result.finished else None
-    raise typer.Exit(common.exit_code(outcome))
+    exit_after(result, errors)
