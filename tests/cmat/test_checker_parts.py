@@ -133,7 +133,8 @@ def test_lessons_travel_in_the_documentation_of_their_api():
 
 def test_facts_and_sentences():
     facts = failed_call("album_tracks_for_music", {"album_id": 3}, 500, "server")
-    assert facts.trigger == "failure" and facts.apis == ("album_tracks_for_music",)
+    assert facts.trigger == "outage" and facts.apis == ("album_tracks_for_music",)
+    assert failed_call("album_tracks_for_music", {}, 400, "client").trigger == "failure"
     assert facts.text.startswith(
         'album_tracks_for_music failed with HTTP 500 (a server error) for {"album_id": 3} on '
     )

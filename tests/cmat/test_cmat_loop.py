@@ -125,7 +125,7 @@ def test_an_accepted_call_is_sent_and_the_answer_leaves_a_lesson(
 def test_a_failed_call_becomes_a_lesson_the_next_task_recalls(cmat_profiles, tool_server, tmp_path):
     spec = weather_spec(tmp_path, path="/fault/500")
     first, _ = run("tiny-cmat", spec, tool_server, max_steps=1, reflection="facts")
-    (failure,) = [r for r in of(ReflectionWritten, first) if r.trigger == "failure"]
+    (failure,) = [r for r in of(ReflectionWritten, first) if r.trigger == "outage"]
     assert failure.role is None and failure.stats.generated_tokens == 0  # the fact sentence
     assert failure.text.startswith("current_for_weather failed with HTTP 500 (a server error)")
     assert json.dumps({"city": of(ToolCall, first)[0].arguments["city"]}) in failure.text
@@ -138,6 +138,25 @@ def test_a_failed_call_becomes_a_lesson_the_next_task_recalls(cmat_profiles, too
     assert recalled and set(recalled) <= written and used.tokens > 0
     with LessonStore() as store:
         assert [store.get(i).uses for i in recalled] == [1] * len(recalled)  # credited once
+    # the API is down: the checker stops the call by memory alone, no model asked
+    checks = of(CallChecked, second)
+    assert checks[0].verdict == "reject" and checks[0].stats.generated_tokens == 0
+    assert checks[0].reason.startswith("long-term memory says current_for_weather is down: ")
+    sent = of(ToolCall, second)
+    assert checks[-1].overruled and len(sent) == 1  # --after-rejections send: tried once more
+
+
+def test_an_outage_lesson_is_forgotten_once_the_api_answers(cmat_profiles, tool_server, tmp_path):
+    broken = weather_spec(tmp_path, path="/fault/500")
+    run("tiny-cmat", broken, tool_server, max_steps=1, reflection="facts")
+    with LessonStore() as store:
+        assert [lesson.kind for lesson in store.lessons()].count("outage") == 1
+    mended = weather_spec(tmp_path)  # the same API, answering again
+    events, _ = run("tiny-cmat", mended, tool_server, max_steps=1, reflection="facts")
+    assert of(CallChecked, events)[-1].overruled  # sent after the memory's rejections
+    assert of(Observation, events)[0].ok
+    with LessonStore() as store:
+        assert "outage" not in [lesson.kind for lesson in store.lessons()]
 
 
 def test_the_checker_can_be_a_model_of_its_own(cmat_profiles, tool_server, tmp_path):

@@ -67,6 +67,8 @@ class TaskMemory:
         self.offered = dict(offered)
         self.model_lessons = model_lessons
         self.recalled: list[Lesson] = []
+        self.learnt: list[Lesson] = []  # the lessons written in this task
+        self.down: list[Lesson] = []  # recent outage lessons about the offered APIs
         self.observations: list[Observation] = []  # every attempt's, in order
         self.written = 0
         self._seen: set[tuple[str, str]] = set()
@@ -77,6 +79,7 @@ class TaskMemory:
             return
         count = self.reflector.backend.count_tokens
         self.recalled = self.memory.recall(self.offered, count_tokens=count)
+        self.down = self.memory.outages(self.offered)
         tokens = sum(count(lesson.text) for lesson in self.recalled)
         used = [{"id": x.id, "text": x.text, "apis": list(x.apis)} for x in self.recalled]
         yield ctx.emit(MemoryUsed(lessons=used, tokens=tokens))
@@ -97,6 +100,8 @@ class TaskMemory:
         if observation.reused_from is not None or observation.failure == "rejected":
             return
         api = observation.api
+        if observation.ok:
+            self.recovered(api)
         if not observation.ok:
             facts = facts_of.failed_call(api, arguments, observation.status, observation.failure)
         elif facts_of.is_empty_result(observation.text):
@@ -124,11 +129,29 @@ class TaskMemory:
             text, stats, role = result.output, result.stats, "reflector"
         keys = [LessonKey(api, self.offered.get(api, "")) for api in apis]
         lesson, new = self.memory.write(text, keys, facts.trigger)
+        self.learnt.append(lesson)
         self.written += 1
         yield ctx.emit(
             ReflectionWritten(lesson.id, lesson.text, list(lesson.apis), facts.trigger, new=new,
                               step=step, attempt=attempt, stats=stats, role=role)
         )  # fmt: skip
+
+    def outage(self, api: str) -> Lesson | None:
+        """A recent lesson (from memory, or written in this task) that ``api`` is down: the
+        checker rejects calls to it without asking its model, so the actor tries another."""
+        if self.memory is None:
+            return None
+        return next((x for x in [*self.learnt, *self.down] if x.outage_of(api)), None)
+
+    def recovered(self, api: str) -> None:
+        """``api`` answered: the outage lessons about it are out of date, and forgotten."""
+        if self.memory is None:
+            return
+        stale = {x.id for x in [*self.learnt, *self.down] if x.kind == "outage" and api in x.apis}
+        for lesson_id in stale:
+            self.memory.forget(lesson_id)
+        self.learnt = [x for x in self.learnt if x.id not in stale]
+        self.down = [x for x in self.down if x.id not in stale]
 
     def wrote(self, trigger: str) -> bool:
         """Whether a lesson with this trigger was drawn in this task."""

@@ -37,6 +37,11 @@ FAILURE_WORDS = {
 }
 
 
+#: Failures that say the API itself is down (any arguments would fail), not that the call was
+#: wrong: their lessons are outages, which the CMAT checker acts on (see ``TaskMemory.outage``).
+OUTAGE_FAILURES = frozenset({"server", "unavailable"})
+
+
 @dataclass(frozen=True)
 class Facts:
     """What a lesson is drawn from: the trigger, the APIs (the first is its subject), and the
@@ -62,7 +67,7 @@ def failed_call(
     answer = f"HTTP {status}" if status is not None else "no answer"
     kind = FAILURE_WORDS.get(failure or "", "a failure")
     text = f"{api} failed with {answer} ({kind}) for {_quoted(arguments or {})} on {today()}."
-    return Facts("failure", (api,), text)
+    return Facts("outage" if failure in OUTAGE_FAILURES else "failure", (api,), text)
 
 
 def empty_result(api: str, arguments: dict[str, Any] | None) -> Facts:

@@ -15,9 +15,15 @@ from typing import Any, Literal
 
 from umi_cli import secrets
 
-#: What made the agent write a lesson.
-LessonKind = Literal["failure", "empty", "rejected", "gave_up", "budget", "success"]
-LESSON_KINDS: tuple[str, ...] = ("failure", "empty", "rejected", "gave_up", "budget", "success")
+#: What made the agent write a lesson (``outage``: a call failed with a server error or the
+#: service was unreachable, so the API itself is down rather than the call wrong).
+LessonKind = Literal["failure", "outage", "empty", "rejected", "gave_up", "budget", "success"]
+LESSON_KINDS: tuple[str, ...] = (
+    "failure", "outage", "empty", "rejected", "gave_up", "budget", "success",
+)  # fmt: skip
+
+#: How long an outage lesson stops calls to its API before they may be tried again.
+OUTAGE_HOURS = 6.0
 
 #: The longest lesson kept (one sentence, not a document).
 MAX_LESSON_CHARS = 240
@@ -70,6 +76,13 @@ class Lesson:
     uses: int = 0
     helped: int = 0
     last_used_at: datetime | None = None
+
+    def outage_of(self, api: str, now: datetime | None = None) -> bool:
+        """Whether this lesson says ``api`` was down within the last :data:`OUTAGE_HOURS`."""
+        if self.kind != "outage" or api not in self.apis:
+            return False
+        age = (utc(now or now_utc()) - utc(self.confirmed_at)).total_seconds()
+        return age <= OUTAGE_HOURS * 3600
 
     @property
     def apis(self) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ lessons are never recalled.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -101,6 +101,22 @@ class LongTermMemory:
         """Store a lesson; the stored one and whether it is new (see :meth:`LessonStore.add`)."""
         with LessonStore(self.path) as store:
             return store.add(text, keys, kind, now=now)
+
+    def outages(self, apis: Iterable[str], *, now: datetime | None = None) -> list[Lesson]:
+        """The recent outage lessons about ``apis`` (whatever the prompt's token cap lets in)."""
+        wanted = list(apis)
+        if not self.path.exists() or not wanted:
+            return []
+        with LessonStore(self.path) as store:
+            found = store.keyed(wanted)
+        return [x for x in found if any(x.outage_of(api, now) for api in wanted)]
+
+    def forget(self, lesson_id: int) -> int:
+        """Delete one lesson (how many went: 0 when it was gone already)."""
+        if not self.path.exists():
+            return 0
+        with LessonStore(self.path) as store:
+            return store.forget(lesson_id)
 
     def credit(self, ids: Sequence[int], *, helped: bool, now: datetime | None = None) -> None:
         """The recalled lessons ``ids`` served a task that was (``helped``) or was not answered."""

@@ -162,8 +162,11 @@ class CmatMode:
             last = revision >= self.policy.revisions
             verdict: CheckVerdictName = "reject"
             stats, truncated, repeated = CompletionStats(), False, key in rejected
+            down = memory.outage(call.api)
             if repeated:  # the same call again: the same verdict, no need to ask
                 reason = rejected[key]
+            elif down is not None:  # memory says the API is down: no call, no model to ask
+                reason = f"long-term memory says {call.api} is down: {down.text}"
             else:
                 judged = self.guard.check(call, ctx)
                 verdict = "reject" if judged.kind == "reject" else "accept"
