@@ -150,7 +150,7 @@ def test_the_memory_scenario_script_on_tiny_models(cmat_profiles, umi_home, tmp_
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert report["broken_api"] == "search_track_for_music_catalog" and report["tasks"] == 2
+    assert report["broken_api"] == "artist_albums_for_music_catalog" and report["tasks"] == 2
     first, second = report["twice"]
     assert first["recalled"] == 0
     assert 1 <= second["recalled"] <= len(first["lessons_written"])  # run 1's, in process 2
