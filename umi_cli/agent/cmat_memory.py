@@ -78,8 +78,7 @@ class TaskMemory:
         if self.memory is None:
             return
         count = self.reflector.backend.count_tokens
-        self.recalled = self.memory.recall(self.offered, count_tokens=count)
-        self.down = self.memory.outages(self.offered)
+        self.recalled, self.down = self.memory.recall_with_outages(self.offered, count_tokens=count)
         tokens = sum(count(lesson.text) for lesson in self.recalled)
         used = [{"id": x.id, "text": x.text, "apis": list(x.apis)} for x in self.recalled]
         yield ctx.emit(MemoryUsed(lessons=used, tokens=tokens))
@@ -100,14 +99,13 @@ class TaskMemory:
         if observation.reused_from is not None or observation.failure == "rejected":
             return
         api = observation.api
-        if observation.ok:
-            self.recovered(api)
         if not observation.ok:
             facts = facts_of.failed_call(api, arguments, observation.status, observation.failure)
-        elif facts_of.is_empty_result(observation.text):
-            facts = facts_of.empty_result(api, arguments)
         else:
-            return
+            self.recovered(api)
+            if not facts_of.is_empty_result(observation.text):
+                return
+            facts = facts_of.empty_result(api, arguments)
         yield from self.reflect(ctx, facts, step, attempt)
 
     def reflect(

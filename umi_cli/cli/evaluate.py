@@ -24,6 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from umi_cli.cli.moa_flags import MoaCallerOption
 from umi_cli.errors import UsageError
 
 app = typer.Typer(
@@ -148,16 +149,6 @@ def _eval_options(**fields: Any) -> Any:
     from umi_cli.cli.common import checked
 
     return checked(RunOptions(**fields))
-
-
-MoaCallerOption = Annotated[
-    str | None,
-    typer.Option(
-        "--moa-caller",
-        help="moa: agree (a call most proposals agree on is made, else aggregated; the "
-        "profile's rule by default), aggregate (always aggregated) or single (the caller alone).",
-    ),
-]
 
 
 def _moa_settings(options: Any) -> Any:

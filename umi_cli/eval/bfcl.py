@@ -109,7 +109,7 @@ class BfclRunner:
                 turn = self.turn(roles, item.request, Toolbox([toolset]).documents(), grammar_for)
                 decision, raw, stats, judged = turn.decision, turn.raw, turn.stats, turn.judge
                 parsed = parse_caller_calls(raw) if decision == "caller" else []
-                extra = {key: value for key, value in turn.extra.items() if key != "thought"}
+                extra = turn.extra
         except UmiError as exc:  # e.g. a prompt that does not fit: scored as wrong
             failure = str(exc)
             decision, raw, parsed, stats = "error", "", [], CompletionStats()

@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from umi_cli.agent.checker import Checker, CheckOutput
-from umi_cli.agent.cmat_events import CallChecked
 from umi_cli.agent.format import Turn
-from umi_cli.agent.guards import ProposedCall, call_key
 from umi_cli.agent.moa import steps
 from umi_cli.agent.moa.settings import MoaSettings
 from umi_cli.agent.moa.team import MoaTeam
@@ -27,7 +25,7 @@ from umi_cli.agent.roles import Caller, GrammarSource, Planner
 from umi_cli.engine import finish
 from umi_cli.engine.types import CompletionStats
 from umi_cli.eval.bfcl_tools import parse_caller_calls
-from umi_cli.eval.toolbench_cmat import REVISIONS
+from umi_cli.eval.toolbench_cmat import REVISIONS, StepChecks, check_turn
 from umi_cli.eval.toolbench_moa import drain_proposals
 
 Roles = Mapping[str, Role]
@@ -43,6 +41,7 @@ class BfclTurn:
     stats: CompletionStats
     judge: dict[str, float] | None = None  # the planner judge's P(yes), when it was asked
     extra: dict[str, Any] = field(default_factory=dict)  # the mode's own record fields
+    thought: str = ""  # the planner's text on ``caller`` (the checker judges the call against it)
 
 
 #: One mode's answer: roles, the request, the item's documents, its caller grammar.
@@ -69,8 +68,8 @@ def _act(
     raw = call.raw
     if not parse_caller_calls(raw) and call.output.name:  # e.g. no newline before the input
         raw = f"Action: {call.output.name}\nAction Input: {call.output.arguments}"
-    extra = {"thought": plan.output.text}
-    return BfclTurn("caller", raw, plan.stats + call.stats, plan.output.judge, extra)
+    stats = plan.stats + call.stats
+    return BfclTurn("caller", raw, stats, plan.output.judge, thought=plan.output.text)
 
 
 def cmat_turn(
@@ -80,8 +79,8 @@ def cmat_turn(
     checker = roles["checker"]
     assert isinstance(checker, Checker)
     history: list[Turn] = [{"from": "user", "value": request}]
+    checking = StepChecks(checker, documents, request)
     checks: list[dict[str, Any]] = []
-    rejected: dict[str, str] = {}
     stats = CompletionStats()
     first: BfclTurn | None = None
     for revision in range(REVISIONS + 1):
@@ -90,32 +89,20 @@ def cmat_turn(
         first = first or turn
         if turn.decision != "caller":
             break
-        planned = [*history, {"from": "assistant", "value": turn.extra["thought"]}]
+        planned = [*history, {"from": "assistant", "value": turn.thought}]
         verdict = CheckOutput("accept", "", judged=False)
-        rejected_call: tuple[str, dict[str, Any] | None, str] | None = None
+        rejected: tuple[str, dict[str, Any] | None, str] | None = None
         for name, arguments in parse_caller_calls(turn.raw):
-            raw_arguments = "" if arguments is None else _json(arguments)
-            key = call_key(name, arguments, raw_arguments)
-            if key in rejected:  # the same call again: the same verdict
-                verdict = CheckOutput("reject", rejected[key], judged=False)
-            else:
-                proposal = ProposedCall(0, 1, name, arguments, raw_arguments)
-                judged = finish(
-                    checker.judge(documents, request, planned, turn.extra["thought"], proposal)
-                )
-                stats = stats + judged.stats
-                verdict = judged.output
+            raw_arguments = "" if arguments is None else json.dumps(arguments, ensure_ascii=False)
+            verdict, figures = checking.judge(planned, turn.thought, name, arguments, raw_arguments)
+            stats = stats + figures
             if verdict.verdict == "reject":
-                rejected[key] = verdict.reason
-                rejected_call = (name, arguments, raw_arguments)
+                rejected = (name, arguments, raw_arguments)
                 break
         checks.append({"revision": revision, "verdict": verdict.verdict, "reason": verdict.reason})
-        if rejected_call is None or revision == REVISIONS:
+        if rejected is None or revision == REVISIONS:
             break
-        name, arguments, raw_arguments = rejected_call
-        check = CallChecked(0, name, arguments, raw_arguments, "reject", verdict.reason).turn()
-        assert check is not None  # a rejection always adds its check turn
-        history = [*planned, check]
+        history = [*planned, check_turn(*rejected, verdict.reason)]
     assert first is not None
     extra = {
         "checks": checks,
@@ -155,10 +142,6 @@ def moa_turn_with(settings: MoaSettings | None = None) -> ModeTurn:
         return BfclTurn(decision, raw, stats, plan.output.judge, {"agreed": agreed})
 
     return moa_turn
-
-
-def _json(arguments: dict[str, Any]) -> str:
-    return json.dumps(arguments, ensure_ascii=False)
 
 
 #: The agent modes ``umi eval bfcl --mode`` runs the ``umi`` systems in (moa with defaults).

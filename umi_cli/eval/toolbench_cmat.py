@@ -12,11 +12,13 @@ the step with and without the checker (:func:`umi_cli.eval.toolbench.evaluate_sa
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from umi_cli.agent.checker import Checker, CheckOutput, request_of
 from umi_cli.agent.cmat_events import CallChecked
+from umi_cli.agent.format import Turn
 from umi_cli.agent.guards import ProposedCall, call_key
 from umi_cli.agent.role_base import Role
 from umi_cli.agent.roles import Caller, Planner, Summarizer
@@ -43,10 +45,9 @@ def predict_cmat(
     def spent(role: str, figures: CompletionStats) -> None:
         stats[role] = stats.get(role, CompletionStats()) + figures
 
-    request = request_of(sample.history)
     history = list(sample.history)
+    checking = StepChecks(checker, sample.tools, request_of(sample.history))
     checks: list[dict[str, Any]] = []
-    rejected: dict[str, str] = {}
     predicted: dict[str, Any] = {}
     for revision in range(revisions + 1):
         plan = finish(planner.plan(sample.tools, history))
@@ -67,27 +68,55 @@ def predict_cmat(
         predicted.update(api=action.name, arguments=arguments, call=action.text)
         if unchecked is None:
             unchecked = _first_proposal(predicted, started)
-        proposal = ProposedCall(0, 1, action.name, arguments, action.arguments)
-        key = call_key(action.name, arguments, action.arguments)
-        if key in rejected:  # the same call again: the same verdict
-            verdict = CheckOutput("reject", rejected[key], judged=False)
-        else:
-            judged = finish(checker.judge(sample.tools, request, planned, thought.text, proposal))
-            spent("checker", judged.stats)
-            verdict = judged.output
+        verdict, figures = checking.judge(
+            planned, thought.text, action.name, arguments, action.arguments
+        )
+        spent("checker", figures)
         checks.append({"revision": revision, "verdict": verdict.verdict, "reason": verdict.reason})
         if verdict.verdict == "accept" or revision == revisions:
             break
-        rejected[key] = verdict.reason
-        check = CallChecked(0, action.name, arguments, action.arguments, "reject", verdict.reason)
-        turn = check.turn()
-        assert turn is not None  # a rejection always adds its check turn
-        history = [*planned, turn]
+        history = [*planned, check_turn(action.name, arguments, action.arguments, verdict.reason)]
     predicted["checks"] = checks
     predicted["revisions"] = max(len(checks) - 1, 0)
     # a first step that was no call is never checked: the actor's prediction stands as it is
     predicted["unchecked"] = unchecked or _first_proposal(predicted, started)
     return predicted, stats
+
+
+@dataclass
+class StepChecks:
+    """The checker over one step's proposals, as in a run: a call rejected earlier in the step
+    gets the same verdict again without asking the model."""
+
+    checker: Checker
+    tools: Sequence[dict[str, Any]]
+    request: str
+    rejected: dict[str, str] = field(default_factory=dict)
+
+    def judge(
+        self,
+        planned: Sequence[Turn],
+        thought: str,
+        api: str,
+        arguments: dict[str, Any] | None,
+        raw_arguments: str,
+    ) -> tuple[CheckOutput, CompletionStats]:
+        """The verdict on one proposed call, and what asking for it cost."""
+        key = call_key(api, arguments, raw_arguments)
+        if key in self.rejected:  # the same call again: the same verdict
+            return CheckOutput("reject", self.rejected[key], judged=False), CompletionStats()
+        proposal = ProposedCall(0, 1, api, arguments, raw_arguments)
+        judged = finish(self.checker.judge(self.tools, self.request, planned, thought, proposal))
+        if judged.output.verdict == "reject":
+            self.rejected[key] = judged.output.reason
+        return judged.output, judged.stats
+
+
+def check_turn(api: str, arguments: dict[str, Any] | None, raw_arguments: str, reason: str) -> Turn:
+    """The ``check`` turn a rejection adds to the actor's history."""
+    turn = CallChecked(0, api, arguments, raw_arguments, "reject", reason).turn()
+    assert turn is not None  # a rejection always adds its check turn
+    return turn
 
 
 def _first_proposal(predicted: dict[str, Any], started: float) -> dict[str, Any]:

@@ -8,7 +8,7 @@ lessons are never recalled.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -87,13 +87,30 @@ class LongTermMemory:
         now: datetime | None = None,
     ) -> list[Lesson]:
         """The lessons for a task offered ``offered`` (API name -> tool spec)."""
+        return select(
+            self._found(offered), offered, now=now, top_k=top_k, token_cap=token_cap,
+            count_tokens=count_tokens,
+        )  # fmt: skip
+
+    def recall_with_outages(
+        self,
+        offered: Mapping[str, str],
+        *,
+        count_tokens: TokenCounter = rough_tokens,
+        now: datetime | None = None,
+    ) -> tuple[list[Lesson], list[Lesson]]:
+        """From one read: the lessons :meth:`recall` gives, and the recent outage lessons about
+        the offered APIs (whatever the prompt's token cap lets in)."""
+        found = self._found(offered)
+        recalled = select(found, offered, now=now, count_tokens=count_tokens)
+        return recalled, [x for x in found if any(x.outage_of(api, now) for api in offered)]
+
+    def _found(self, offered: Mapping[str, str]) -> list[Lesson]:
+        """The stored lessons keyed by the offered APIs or their tool specs."""
         if not self.path.exists():
             return []
         with LessonStore(self.path) as store:
-            found = store.keyed(offered, set(offered.values()))
-        return select(
-            found, offered, now=now, top_k=top_k, token_cap=token_cap, count_tokens=count_tokens
-        )
+            return store.keyed(offered, set(offered.values()))
 
     def write(
         self, text: str, keys: Sequence[LessonKey], kind: str, *, now: datetime | None = None
@@ -101,15 +118,6 @@ class LongTermMemory:
         """Store a lesson; the stored one and whether it is new (see :meth:`LessonStore.add`)."""
         with LessonStore(self.path) as store:
             return store.add(text, keys, kind, now=now)
-
-    def outages(self, apis: Iterable[str], *, now: datetime | None = None) -> list[Lesson]:
-        """The recent outage lessons about ``apis`` (whatever the prompt's token cap lets in)."""
-        wanted = list(apis)
-        if not self.path.exists() or not wanted:
-            return []
-        with LessonStore(self.path) as store:
-            found = store.keyed(wanted)
-        return [x for x in found if any(x.outage_of(api, now) for api in wanted)]
 
     def forget(self, lesson_id: int) -> int:
         """Delete one lesson (how many went: 0 when it was gone already)."""

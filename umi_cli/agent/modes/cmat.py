@@ -162,10 +162,9 @@ class CmatMode:
             last = revision >= self.policy.revisions
             verdict: CheckVerdictName = "reject"
             stats, truncated, repeated = CompletionStats(), False, key in rejected
-            down = memory.outage(call.api)
             if repeated:  # the same call again: the same verdict, no need to ask
                 reason = rejected[key]
-            elif down is not None:  # memory says the API is down: no call, no model to ask
+            elif (down := memory.outage(call.api)) is not None:  # memory: the API is down
                 reason = f"long-term memory says {call.api} is down: {down.text}"
             else:
                 judged = self.guard.check(call, ctx)
